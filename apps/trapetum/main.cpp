@@ -1,0 +1,20 @@
+// trapetum: the command-line entry point; each subcommand lives in its own file.
+#include <CLI/CLI.hpp>
+
+#include "commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"trapetum: press large language models into low-bit weights and run them"};
+  app.set_version_flag("--version", std::string("trapetum ") + TRAPETUM_VERSION);
+  app.require_subcommand(1);
+  int exit_code = 0;
+  trapetum::cli::add_run(app, &exit_code);
+  trapetum::cli::add_inspect(app, &exit_code);
+  trapetum::cli::add_perplexity(app, &exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return exit_code;
+}

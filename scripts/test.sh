@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs dependencies, builds, and runs every test: the release build, then the same suite
+# under AddressSanitizer + UndefinedBehaviorSanitizer (slow model cases skipped there).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install_deps.sh
+if model=$(scripts/smollm2_path.sh 2>/dev/null) && [ -f "$model" ]; then
+  export TRAPETUM_SMOLLM2_GGUF="$model"
+else
+  echo "test: SmolLM2 GGUF not found; its reference tests will be skipped"
+fi
+[ -d ../shared ] || echo "test: ../shared not found; tests that read it will be skipped"
+
+jobs=$(nproc)
+echo "== release build"
+scripts/build.sh build
+(cd build && ctest --output-on-failure -j"$jobs" --timeout 1200)
+
+echo "== asan+ubsan build"
+scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTRAPETUM_SANITIZE=ON
+(cd build-asan && TRAPETUM_SKIP_SLOW=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j"$jobs" --timeout 1800)

@@ -1,0 +1,48 @@
+// CpuBackend: the Backend on host memory, with a persistent thread pool and per-thread
+// scratch; picks AVX-512, AVX2 or generic kernels at run time.
+#pragma once
+
+#include <vector>
+
+#include "backend/backend.h"
+#include "core/thread_pool.h"
+#include "kernels/cpu/cpu_features.h"
+
+namespace trapetum {
+
+class CpuBackend final : public Backend {
+ public:
+  explicit CpuBackend(int n_threads);
+
+  const char* name() const override { return "cpu"; }
+  int threads() const { return pool_.size(); }
+  cpu::Isa isa() const { return isa_; }
+
+  Result<std::unique_ptr<Buffer>> alloc(int64_t n_floats) override;
+  Result<TensorView> upload(const TensorView& w) override;
+  void to_host(const float* src, float* dst, int64_t n) override;
+  void to_device(const float* src, float* dst, int64_t n) override { to_host(src, dst, n); }
+  void sync() override {}
+
+  void embed(const TensorView& table, const int32_t* ids, int n, float* out) override;
+  void matmul(const TensorView& w, const float* x, float* y, int n) override;
+  void add_bias(float* y, const float* bias, int n, int len) override;
+  void rmsnorm(const float* x, const float* weight, float* y, int n, int dim, float eps) override;
+  void rope(float* x, int n, int n_heads, int head_dim, int pos0, const float* inv_freq, RopeLayout layout) override;
+  void kv_store(const KvLayerView& kv, const float* k, const float* v, int n, int pos0, int n_kv_heads,
+                int head_dim) override;
+  void attention(const float* q, const KvLayerView& kv, float* out, int n, int pos0,
+                 const AttentionShape& shape) override;
+  void swiglu(const float* gate, const float* up, float* out, int64_t n) override;
+  void add(float* x, const float* y, int64_t n) override;
+
+ private:
+  // Per-thread scratch of at least n floats.
+  float* scratch(int thread, int64_t n);
+
+  ThreadPool pool_;
+  cpu::Isa isa_;
+  std::vector<std::vector<float>> scratch_;  // one per thread, grown on demand
+};
+
+}  // namespace trapetum

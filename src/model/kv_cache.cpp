@@ -1,0 +1,41 @@
+// KvCache and Activations allocation.
+#include "model/kv_cache.h"
+
+namespace trapetum {
+
+int64_t KvCache::bytes_needed(const ModelConfig& c, int capacity) {
+  return 2 * int64_t(c.n_layers) * c.n_kv_heads * int64_t(capacity) * c.head_dim * int64_t(sizeof(float));
+}
+
+Result<KvCache> KvCache::create(Backend& b, const ModelConfig& c, int capacity) {
+  if (capacity <= 0) return make_error("kv cache: context length must be positive, got ", capacity);
+  KvCache kv;
+  kv.capacity_ = capacity;
+  kv.layer_floats_ = int64_t(c.n_kv_heads) * capacity * c.head_dim;
+  TRY(kv.k_, b.alloc(kv.layer_floats_ * c.n_layers));
+  TRY(kv.v_, b.alloc(kv.layer_floats_ * c.n_layers));
+  return kv;
+}
+
+KvLayerView KvCache::layer(int l) const {
+  return {k_->data() + l * layer_floats_, v_->data() + l * layer_floats_, capacity_};
+}
+
+Result<Activations> Activations::create(Backend& b, const ModelConfig& c, int max_tokens) {
+  Activations a;
+  a.max_tokens = max_tokens;
+  const int64_t t = max_tokens;
+  const int64_t q_dim = int64_t(c.n_heads) * c.head_dim, kv_dim = int64_t(c.n_kv_heads) * c.head_dim;
+  TRY(a.x, b.alloc(t * c.dim));
+  TRY(a.xn, b.alloc(t * c.dim));
+  TRY(a.q, b.alloc(t * q_dim));
+  TRY(a.k, b.alloc(t * kv_dim));
+  TRY(a.v, b.alloc(t * kv_dim));
+  TRY(a.att, b.alloc(t * q_dim));
+  TRY(a.gate, b.alloc(t * c.hidden_dim));
+  TRY(a.up, b.alloc(t * c.hidden_dim));
+  TRY(a.logits, b.alloc(t * c.vocab_size));
+  return a;
+}
+
+}  // namespace trapetum

@@ -1,0 +1,91 @@
+// The forward pass: embed, then per layer RMSNorm -> QKV (+bias) -> RoPE -> cached causal
+// attention -> output projection -> residual -> RMSNorm -> SwiGLU MLP -> residual.
+#include "model/transformer.h"
+
+namespace trapetum {
+
+Result<std::unique_ptr<Transformer>> Transformer::create(const Model& model, Backend& backend) {
+  std::unique_ptr<Transformer> t(new Transformer(model, backend));
+  const ModelWeights& src = model.weights();
+  auto up = [&](const TensorView& v) -> Result<TensorView> {
+    if (!v.data) return v;
+    return backend.upload(v);
+  };
+  TRY(t->w_.token_embd, up(src.token_embd));
+  TRY(t->w_.output_norm, up(src.output_norm));
+  TRY(t->w_.output, up(src.output));
+  for (const LayerWeights& l : src.layers) {
+    LayerWeights d;
+    TRY(d.attn_norm, up(l.attn_norm));
+    TRY(d.wq, up(l.wq));
+    TRY(d.wk, up(l.wk));
+    TRY(d.wv, up(l.wv));
+    TRY(d.wo, up(l.wo));
+    TRY(d.bq, up(l.bq));
+    TRY(d.bk, up(l.bk));
+    TRY(d.bv, up(l.bv));
+    TRY(d.ffn_norm, up(l.ffn_norm));
+    TRY(d.w_gate, up(l.w_gate));
+    TRY(d.w_up, up(l.w_up));
+    TRY(d.w_down, up(l.w_down));
+    t->w_.layers.push_back(std::move(d));
+  }
+  const std::vector<float>& f = model.rope_inv_freq();
+  TRY(t->inv_freq_, backend.alloc(int64_t(f.size())));
+  backend.to_device(f.data(), t->inv_freq_->data(), int64_t(f.size()));
+  return t;
+}
+
+Status Transformer::forward(const int32_t* tokens, int n, int pos0, KvCache& kv, Activations& act, float* logits,
+                            bool all_logits) const {
+  const ModelConfig& c = config();
+  if (n <= 0 || n > act.max_tokens) return make_error("forward: ", n, " tokens, expected 1..", act.max_tokens);
+  if (pos0 < 0 || pos0 + n > kv.capacity())
+    return make_error("forward: positions ", pos0, "..", pos0 + n - 1, " exceed the context of ", kv.capacity(), " tokens");
+  for (int i = 0; i < n; ++i)
+    if (tokens[i] < 0 || tokens[i] >= c.vocab_size)
+      return make_error("forward: token id ", tokens[i], " is outside the vocabulary (", c.vocab_size, ")");
+  Backend& b = backend_;
+  const int q_dim = c.n_heads * c.head_dim, kv_dim = c.n_kv_heads * c.head_dim;
+  const float eps = float(c.norm_eps);
+  const AttentionShape shape{c.n_heads, c.n_kv_heads, c.head_dim, c.sliding_window};
+  float* x = act.x->data();
+  float* xn = act.xn->data();
+  const float* inv_freq = inv_freq_->data();
+
+  b.embed(w_.token_embd, tokens, n, x);
+  for (int l = 0; l < c.n_layers; ++l) {
+    const LayerWeights& w = w_.layers[size_t(l)];
+    const KvLayerView cache = kv.layer(l);
+    b.rmsnorm(x, static_cast<const float*>(w.attn_norm.data), xn, n, c.dim, eps);
+    b.matmul(w.wq, xn, act.q->data(), n);
+    b.matmul(w.wk, xn, act.k->data(), n);
+    b.matmul(w.wv, xn, act.v->data(), n);
+    if (w.bq.data) {
+      b.add_bias(act.q->data(), static_cast<const float*>(w.bq.data), n, q_dim);
+      b.add_bias(act.k->data(), static_cast<const float*>(w.bk.data), n, kv_dim);
+      b.add_bias(act.v->data(), static_cast<const float*>(w.bv.data), n, kv_dim);
+    }
+    b.rope(act.q->data(), n, c.n_heads, c.head_dim, pos0, inv_freq, c.rope_layout);
+    b.rope(act.k->data(), n, c.n_kv_heads, c.head_dim, pos0, inv_freq, c.rope_layout);
+    b.kv_store(cache, act.k->data(), act.v->data(), n, pos0, c.n_kv_heads, c.head_dim);
+    b.attention(act.q->data(), cache, act.att->data(), n, pos0, shape);
+    b.matmul(w.wo, act.att->data(), xn, n);
+    b.add(x, xn, int64_t(n) * c.dim);
+    b.rmsnorm(x, static_cast<const float*>(w.ffn_norm.data), xn, n, c.dim, eps);
+    b.matmul(w.w_gate, xn, act.gate->data(), n);
+    b.matmul(w.w_up, xn, act.up->data(), n);
+    b.swiglu(act.gate->data(), act.up->data(), act.gate->data(), int64_t(n) * c.hidden_dim);
+    b.matmul(w.w_down, act.gate->data(), xn, n);
+    b.add(x, xn, int64_t(n) * c.dim);
+  }
+  // Only the rows whose logits are wanted go through the final norm and the LM head.
+  const int first = all_logits ? 0 : n - 1;
+  const int rows = n - first;
+  b.rmsnorm(x + int64_t(first) * c.dim, static_cast<const float*>(w_.output_norm.data), xn, rows, c.dim, eps);
+  b.matmul(w_.output, xn, act.logits->data(), rows);
+  b.to_host(act.logits->data(), logits, int64_t(rows) * c.vocab_size);
+  return Ok{};
+}
+
+}  // namespace trapetum

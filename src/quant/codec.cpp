@@ -1,0 +1,40 @@
+// The codec table.
+#include "quant/codec.h"
+
+#include "core/check.h"
+#include "quant/ggml_blocks.h"
+#include "quant/plain.h"
+
+namespace trapetum {
+namespace {
+
+constexpr Codec kCodecs[] = {
+    {DType::kF32, "F32", 1, 4, dequantize_f32},
+    {DType::kF16, "F16", 1, 2, dequantize_f16},
+    {DType::kBF16, "BF16", 1, 2, dequantize_bf16},
+    {DType::kQ8_0, "Q8_0", 32, sizeof(BlockQ8_0), dequantize_q8_0},
+    {DType::kQ4_0, "Q4_0", 32, sizeof(BlockQ4_0), dequantize_q4_0},
+    {DType::kQ4_1, "Q4_1", 32, sizeof(BlockQ4_1), dequantize_q4_1},
+    {DType::kQ4_K, "Q4_K", 256, sizeof(BlockQ4_K), dequantize_q4_k},
+    {DType::kQ6_K, "Q6_K", 256, sizeof(BlockQ6_K), dequantize_q6_k},
+};
+static_assert(sizeof(kCodecs) / sizeof(kCodecs[0]) == size_t(DType::kCount));
+
+}  // namespace
+
+const Codec& codec(DType t) {
+  const size_t i = size_t(t);
+  CHECK(i < size_t(DType::kCount));
+  CHECK(kCodecs[i].dtype == t);
+  return kCodecs[i];
+}
+
+std::string_view dtype_name(DType t) { return codec(t).name; }
+
+std::optional<DType> dtype_from_name(std::string_view name) {
+  for (const Codec& c : kCodecs)
+    if (c.name == name) return c.dtype;
+  return std::nullopt;
+}
+
+}  // namespace trapetum

@@ -1,0 +1,51 @@
+// Session: chunked prefill and single-token decode over the KV cache.
+#include "runtime/session.h"
+
+#include <algorithm>
+
+namespace trapetum {
+
+Result<std::unique_ptr<Session>> Session::create(const Transformer& t, int ctx, int max_batch) {
+  const ModelConfig& c = t.config();
+  if (ctx <= 0) return make_error("context length must be positive, got ", ctx);
+  if (max_batch <= 0) return make_error("batch size must be positive, got ", max_batch);
+  TRY(KvCache kv, KvCache::create(t.backend(), c, ctx));
+  TRY(Activations act, Activations::create(t.backend(), c, std::min(max_batch, ctx)));
+  std::unique_ptr<Session> s(new Session(t, std::move(kv), std::move(act)));
+  s->logits_.resize(size_t(s->act_.max_tokens) * size_t(c.vocab_size));
+  return s;
+}
+
+Status Session::check_room(size_t n) const {
+  if (n == 0) return make_error("no tokens to evaluate");
+  if (history_.size() + n > size_t(kv_.capacity()))
+    return make_error(n, " tokens at position ", history_.size(), " do not fit the context of ", kv_.capacity(),
+                      " tokens (use a larger --ctx or a shorter prompt)");
+  return Ok{};
+}
+
+Result<const float*> Session::eval(std::span<const int32_t> tokens) {
+  TRY_STATUS(check_room(tokens.size()));
+  for (size_t i = 0; i < tokens.size(); i += size_t(act_.max_tokens)) {
+    const int n = int(std::min(tokens.size() - i, size_t(act_.max_tokens)));
+    TRY_STATUS(t_.forward(tokens.data() + i, n, position(), kv_, act_, logits_.data(), false));
+    history_.insert(history_.end(), tokens.begin() + ptrdiff_t(i), tokens.begin() + ptrdiff_t(i) + n);
+  }
+  return static_cast<const float*>(logits_.data());
+}
+
+Status Session::eval_all(std::span<const int32_t> tokens, const std::function<void(int64_t, const float*)>& fn) {
+  TRY_STATUS(check_room(tokens.size()));
+  const size_t vocab = size_t(t_.config().vocab_size);
+  for (size_t i = 0; i < tokens.size(); i += size_t(act_.max_tokens)) {
+    const int n = int(std::min(tokens.size() - i, size_t(act_.max_tokens)));
+    TRY_STATUS(t_.forward(tokens.data() + i, n, position(), kv_, act_, logits_.data(), true));
+    history_.insert(history_.end(), tokens.begin() + ptrdiff_t(i), tokens.begin() + ptrdiff_t(i) + n);
+    for (int j = 0; j < n; ++j) fn(int64_t(i) + j, logits_.data() + size_t(j) * vocab);
+  }
+  return Ok{};
+}
+
+void Session::reset() { history_.clear(); }
+
+}  // namespace trapetum

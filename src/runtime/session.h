@@ -1,0 +1,45 @@
+// Session: one conversation's state over a shared Transformer: the KV cache, scratch
+// activations, the position and the token history. Prefill runs in chunks.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "model/kv_cache.h"
+#include "model/transformer.h"
+
+namespace trapetum {
+
+class Session {
+ public:
+  // ctx: positions the KV cache holds; max_batch: tokens per forward call during prefill.
+  static Result<std::unique_ptr<Session>> create(const Transformer& t, int ctx, int max_batch = 128);
+
+  // Appends tokens and returns the logits after the last one (vocab floats, valid until the
+  // next call).
+  Result<const float*> eval(std::span<const int32_t> tokens);
+  // Appends tokens and calls fn(i, logits) with the logits after each token i.
+  Status eval_all(std::span<const int32_t> tokens, const std::function<void(int64_t, const float*)>& fn);
+
+  void reset();
+  int position() const { return int(history_.size()); }
+  int context() const { return kv_.capacity(); }
+  const std::vector<int32_t>& history() const { return history_; }
+  const Transformer& transformer() const { return t_; }
+
+ private:
+  Session(const Transformer& t, KvCache kv, Activations act)
+      : t_(t), kv_(std::move(kv)), act_(std::move(act)) {}
+  Status check_room(size_t n) const;
+
+  const Transformer& t_;
+  KvCache kv_;
+  Activations act_;
+  std::vector<float> logits_;  // (max_batch, vocab) host copy
+  std::vector<int32_t> history_;
+};
+
+}  // namespace trapetum

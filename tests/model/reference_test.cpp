@@ -1,0 +1,211 @@
+// The engine against HuggingFace: for every case under tests/data/models (made by
+// scripts/make_model_fixtures.py), logits at every position, greedy continuations, the same
+// weights in other files, and perplexity.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "backend/cpu_backend.h"
+#include "common/test_util.h"
+#include "core/thread_pool.h"
+#include "model/model.h"
+#include "runtime/perplexity.h"
+#include "runtime/sampler.h"
+#include "runtime/session.h"
+
+namespace trapetum {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string smollm2_path() {
+  const char* p = std::getenv("TRAPETUM_SMOLLM2_GGUF");
+  return p ? p : "";
+}
+
+// Resolves {shared} and {smollm2}; "" when the file is not available here.
+std::string resolve(const std::string& p) {
+  std::string s = p;
+  if (s.rfind("{shared}", 0) == 0) s = test::shared_dir() + s.substr(8);
+  else if (s == "{smollm2}") s = smollm2_path();
+  else if (!s.empty() && s[0] != '/') s = std::string(TRAPETUM_TEST_DATA) + "/../../" + s;
+  return !s.empty() && fs::exists(s) ? s : "";
+}
+
+std::vector<std::string> case_names() {
+  std::vector<std::string> v;
+  const fs::path root = test::test_data("models");
+  if (!fs::exists(root)) return v;
+  for (const auto& e : fs::directory_iterator(root))
+    if (fs::exists(e.path() / "reference.json")) v.push_back(e.path().filename().string());
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+bool slow_tests_skipped() { return std::getenv("TRAPETUM_SKIP_SLOW") != nullptr; }
+
+struct Loaded {
+  std::unique_ptr<Model> model;
+  std::unique_ptr<CpuBackend> backend;
+  std::unique_ptr<Transformer> t;
+};
+
+Loaded load(const std::string& path) {
+  Loaded l;
+  auto m = Model::load(path);
+  EXPECT_TRUE(m.ok()) << m.error();
+  if (!m.ok()) return l;
+  l.model = std::move(m.value());
+  l.backend = std::make_unique<CpuBackend>(ThreadPool::default_threads());
+  auto t = Transformer::create(*l.model, *l.backend);
+  EXPECT_TRUE(t.ok()) << t.error();
+  if (t.ok()) l.t = std::move(t.value());
+  return l;
+}
+
+std::vector<float> all_logits(const Transformer& t, const std::vector<int32_t>& ids) {
+  const int vocab = t.config().vocab_size;
+  std::vector<float> out(ids.size() * size_t(vocab), std::nanf(""));
+  auto s = Session::create(t, int(ids.size()) + 1, 7);  // a batch of 7 exercises chunked prefill
+  EXPECT_TRUE(s.ok()) << s.error();
+  auto st = s.value()->eval_all(ids, [&](int64_t i, const float* l) {
+    std::copy(l, l + vocab, out.begin() + i * vocab);
+  });
+  EXPECT_TRUE(st.ok()) << st.error();
+  return out;
+}
+
+std::vector<int32_t> greedy(const Transformer& t, const std::vector<int32_t>& prompt, int n) {
+  auto s = Session::create(t, int(prompt.size()) + n + 1);
+  EXPECT_TRUE(s.ok()) << s.error();
+  std::vector<int32_t> out;
+  auto l = s.value()->eval(prompt);
+  EXPECT_TRUE(l.ok()) << l.error();
+  const int vocab = t.config().vocab_size;
+  for (int i = 0; i < n && l.ok(); ++i) {
+    const int32_t id = argmax(l.value(), vocab);
+    out.push_back(id);
+    l = s.value()->eval(std::vector<int32_t>{id});
+  }
+  return out;
+}
+
+class Reference : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    const std::string dir = test::test_data("models/" + GetParam());
+    std::string text = test::read_file(dir + "/reference.json");
+    ref_ = json::parse(text);
+    dir_ = dir;
+    model_path_ = resolve(ref_["model_path"].get<std::string>());
+    if (model_path_.empty())
+      GTEST_SKIP() << GetParam() << ": model not available here (" << ref_["model_path"].get<std::string>()
+                   << "; SmolLM2 needs TRAPETUM_SMOLLM2_GGUF)";
+  }
+  json ref_;
+  std::string dir_, model_path_;
+};
+
+// Logits at every position: max |delta| <= 1e-4 * max |logit| and the same top-1.
+void compare_logits(const Transformer& t, const json& prompt, const std::string& dir, const std::string& what) {
+  if (prompt["logits_file"].is_null()) return;
+  const std::vector<int32_t> ids = prompt["ids"];
+  const int vocab = t.config().vocab_size;
+  const std::string raw = test::read_file(dir + "/" + prompt["logits_file"].get<std::string>());
+  ASSERT_EQ(raw.size(), ids.size() * size_t(vocab) * 4) << what << ": fixture size";
+  const float* want = reinterpret_cast<const float*>(raw.data());
+  const std::vector<float> got = all_logits(t, ids);
+  float max_abs = 0, max_diff = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    max_abs = std::max(max_abs, std::fabs(want[i]));
+    max_diff = std::max(max_diff, std::fabs(got[i] - want[i]));
+  }
+  EXPECT_LE(max_diff, 1e-4f * max_abs) << what << ": max |delta| " << max_diff << " vs max |logit| " << max_abs;
+  for (size_t p = 0; p < ids.size(); ++p)
+    EXPECT_EQ(argmax(got.data() + p * vocab, vocab), argmax(want + p * vocab, vocab)) << what << " position " << p;
+  std::printf("[ %s ] %zu positions: max |delta| %.3g (%.3g of max |logit| %.3g)\n", what.c_str(), ids.size(),
+              double(max_diff), double(max_diff / max_abs), double(max_abs));
+}
+
+TEST_P(Reference, LogitsAtEveryPosition) {
+  Loaded l = load(model_path_);
+  ASSERT_TRUE(l.t);
+  ASSERT_EQ(l.model->config().vocab_size, ref_["vocab_size"].get<int>());
+  for (size_t i = 0; i < ref_["prompts"].size(); ++i)
+    compare_logits(*l.t, ref_["prompts"][i], dir_, GetParam() + " prompt " + std::to_string(i));
+}
+
+TEST_P(Reference, GreedyContinuations) {
+  Loaded l = load(model_path_);
+  ASSERT_TRUE(l.t);
+  for (const auto& p : ref_["prompts"]) {
+    const std::vector<int32_t> want = p["greedy"];
+    EXPECT_EQ(greedy(*l.t, p["ids"], int(want.size())), want) << GetParam() << ": " << p["text"];
+  }
+}
+
+TEST_P(Reference, TokenizerMatchesPromptIds) {
+  Loaded l = load(model_path_);
+  ASSERT_TRUE(l.model);
+  for (const auto& p : ref_["prompts"]) {
+    if (!p.contains("text") || p["text"].get<std::string>().empty()) continue;
+    const std::vector<int32_t> want = p["ids"];
+    EXPECT_EQ(l.model->tokenizer().encode(p["text"].get<std::string>(), true), want) << p["text"];
+  }
+}
+
+TEST_P(Reference, SameWeightsInOtherFilesGiveSameLogits) {
+  if (!ref_.contains("gguf_paths") || ref_["gguf_paths"].empty()) GTEST_SKIP() << "no other files for this case";
+  for (const auto& other : ref_["gguf_paths"]) {
+    const std::string path = resolve(other.get<std::string>());
+    ASSERT_FALSE(path.empty()) << other;
+    Loaded l = load(path);
+    ASSERT_TRUE(l.t);
+    for (size_t i = 0; i < ref_["prompts"].size(); ++i)
+      compare_logits(*l.t, ref_["prompts"][i], dir_, GetParam() + " via " + fs::path(path).filename().string() +
+                                                        " prompt " + std::to_string(i));
+  }
+}
+
+TEST_P(Reference, Perplexity) {
+  if (!ref_.contains("perplexity")) GTEST_SKIP();
+  Loaded l = load(model_path_);
+  ASSERT_TRUE(l.t);
+  int ran = 0;
+  for (const auto& p : ref_["perplexity"]) {
+    if (p.value("report_only", false)) continue;
+    if (slow_tests_skipped() && GetParam() == "smollm2") continue;
+    const std::string file = resolve(p["text_file"].get<std::string>());
+    if (file.empty()) GTEST_SKIP() << "text not available: " << p["text_file"];
+    std::string text = test::read_file(file);
+    const Tokenizer& tok = l.model->tokenizer();
+    std::vector<int32_t> ids;
+    if (ref_["add_bos"].get<bool>()) ids.push_back(tok.bos_id());
+    auto body = tok.encode(text, false);
+    ids.insert(ids.end(), body.begin(), body.end());
+    ids.resize(std::min(ids.size(), p["max_tokens"].get<size_t>()));
+    const std::vector<int32_t> first = p["first_ids"];
+    ASSERT_EQ(std::vector<int32_t>(ids.begin(), ids.begin() + long(first.size())), first) << "tokenization differs";
+    auto r = perplexity(*l.t, ids, p["ctx"].get<int>(), p["stride"].get<int>());
+    ASSERT_TRUE(r.ok()) << r.error();
+    EXPECT_EQ(r.value().tokens_scored, p["tokens_scored"].get<int64_t>());
+    const double want = p["ppl"].get<double>();
+    EXPECT_NEAR(r.value().ppl, want, 1e-4 * want) << GetParam() << " ctx " << p["ctx"];
+    std::printf("[ %s ] ppl %.6f (HF %.6f) over %lld tokens, ctx %d stride %d, %.1f s\n", GetParam().c_str(),
+                r.value().ppl, want, static_cast<long long>(r.value().tokens_scored), p["ctx"].get<int>(),
+                p["stride"].get<int>(), r.value().seconds);
+    ++ran;
+  }
+  if (!ran) GTEST_SKIP() << "no perplexity entries run here";
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, Reference, ::testing::ValuesIn(case_names()),
+                         [](const auto& info) { return info.param; });
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(Reference);
+
+}  // namespace
+}  // namespace trapetum
