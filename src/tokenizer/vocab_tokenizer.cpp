@@ -47,6 +47,7 @@ int32_t VocabTokenizer::find(std::string_view piece) const {
 
 bool VocabTokenizer::is_special(int32_t id) const {
   if (!in_range(id)) return false;
+  if (id == spec_.bos_id || id == spec_.eos_id) return true;
   TokenType t = spec_.token_types[size_t(id)];
   return t == TokenType::kControl || t == TokenType::kUnknown;
 }

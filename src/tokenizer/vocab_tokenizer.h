@@ -28,7 +28,7 @@ class VocabTokenizer : public Tokenizer {
   virtual void encode_text(std::string_view text, bool at_start, std::vector<int32_t>* out) const = 0;
 
   int32_t find(std::string_view piece) const;
-  // Control and unknown tokens: dropped by decode(skip_special).
+  // Control and unknown tokens, BOS and EOS: dropped by decode(skip_special).
   bool is_special(int32_t id) const;
   bool in_range(int32_t id) const { return id >= 0 && id < vocab_size(); }
   // The rank-ordered merge of a pair of ids (candidate.ok false when there is none).

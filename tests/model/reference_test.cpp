@@ -151,8 +151,15 @@ TEST_P(Reference, GreedyContinuations) {
 TEST_P(Reference, TokenizerMatchesPromptIds) {
   Loaded l = load(model_path_);
   ASSERT_TRUE(l.model);
+  const bool gguf = model_path_.size() > 5 && model_path_.substr(model_path_.size() - 5) == ".gguf";
   for (const auto& p : ref_["prompts"]) {
     if (!p.contains("text") || p["text"].get<std::string>().empty()) continue;
+    // A text that starts with a space: sentencepiece (and so a GGUF SPM vocabulary) always adds
+    // the dummy prefix, while the HF fixture tokenizer (Metaspace, prepend_scheme "first") does
+    // not add one in front of an existing space. GGUF has no key that tells them apart.
+    if (gguf && p["text"].get<std::string>()[0] == ' ' &&
+        l.model->tokenizer().spec().kind == TokenizerSpec::Kind::kSentencePieceBpe)
+      continue;
     const std::vector<int32_t> want = p["ids"];
     EXPECT_EQ(l.model->tokenizer().encode(p["text"].get<std::string>(), true), want) << p["text"];
   }
