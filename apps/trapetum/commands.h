@@ -16,6 +16,9 @@ namespace trapetum::cli {
 void add_run(CLI::App& app, int* exit_code);
 void add_inspect(CLI::App& app, int* exit_code);
 void add_perplexity(CLI::App& app, int* exit_code);
+void add_tokenize(CLI::App& app, int* exit_code);
+void add_detokenize(CLI::App& app, int* exit_code);
+void add_chat(CLI::App& app, int* exit_code);
 
 // Prints "trapetum: error: <message>" to stderr; returns the exit code for errors (1).
 int report_error(const std::string& message);

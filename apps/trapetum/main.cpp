@@ -11,6 +11,9 @@ int main(int argc, char** argv) {
   trapetum::cli::add_run(app, &exit_code);
   trapetum::cli::add_inspect(app, &exit_code);
   trapetum::cli::add_perplexity(app, &exit_code);
+  trapetum::cli::add_chat(app, &exit_code);
+  trapetum::cli::add_tokenize(app, &exit_code);
+  trapetum::cli::add_detokenize(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
