@@ -1,11 +1,141 @@
-// `trapetum chat`: placeholder until the interactive chat lands.
+// `trapetum chat`: an interactive multi-turn chat. The KV cache is kept across turns, answers
+// stream, Ctrl-C stops the current answer, /reset and /exit work, and stdin may be a pipe
+// (one user turn per line).
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
 #include "commands.h"
+#include "runtime/chat.h"
 
 namespace trapetum::cli {
+namespace {
+
+// Set by the SIGINT handler, cleared before each answer. A signal handler can only reach
+// static storage, so this is the one process-wide flag in the program.
+std::atomic<bool> g_interrupted{false};  // NOLINT(cppcoreguidelines-avoid-non-const-global-variables)
+
+void on_sigint(int) { g_interrupted.store(true); }
+
+struct ChatOptions {
+  std::string model, system, chat_template;
+  int n_predict = 512;
+  int ctx = 0;
+  int threads = 1;
+  bool quiet = false;
+  bool ignore_eos = false;
+  SamplingOptions sampling;
+};
+
+Result<std::unique_ptr<ChatTemplate>> pick_template(const ChatOptions& o, const Tokenizer& tok) {
+  if (!o.chat_template.empty()) {
+    if (std::filesystem::is_regular_file(o.chat_template)) {
+      std::string src;
+      if (!read_text_file(o.chat_template, &src)) return make_error(o.chat_template, ": cannot read");
+      auto t = ChatTemplate::parse(src);
+      if (!t.ok()) return make_error(o.chat_template, ": ", t.error());
+      return t;
+    }
+    return ChatTemplate::builtin(o.chat_template);
+  }
+  if (!tok.spec().chat_template.empty()) {
+    auto t = ChatTemplate::parse(tok.spec().chat_template);
+    if (!t.ok()) return make_error(o.model, ": the model's chat template: ", t.error());
+    return t;
+  }
+  std::fprintf(stderr, "trapetum: %s has no chat template; using chatml (choose with --chat-template)\n",
+               o.model.c_str());
+  return ChatTemplate::builtin("chatml");
+}
+
+int chat_main(ChatOptions& o) {
+  if (auto err = finish_sampling_options(&o.sampling); !err.empty()) return report_error(err);
+  auto loaded = load_for_inference(o.model, o.threads);
+  if (!loaded.ok()) return report_error(loaded.error());
+  LoadedModel& m = loaded.value();
+  const Tokenizer& tok = m.model->tokenizer();
+  auto tmpl = pick_template(o, tok);
+  if (!tmpl.ok()) return report_error(tmpl.error());
+  const int ctx = o.ctx > 0 ? o.ctx : std::min(m.model->config().max_seq_len, 4096);
+  auto session = Session::create(*m.transformer, ctx);
+  if (!session.ok()) return report_error(session.error());
+  Conversation conv(*session.value(), tok, *tmpl.value(), o.system);
+  Sampler sampler(o.sampling.params);
+  GenerateOptions gopt;
+  gopt.max_tokens = o.n_predict;
+  gopt.stop_at_eog = !o.ignore_eos;
+
+  struct sigaction sa {};
+  sa.sa_handler = on_sigint;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+
+  const bool tty = isatty(STDIN_FILENO);
+  if (tty && !o.quiet)
+    std::fprintf(stderr, "trapetum chat: %s. /reset starts over, /exit or Ctrl-D quits, Ctrl-C stops an answer.\n",
+                 o.model.c_str());
+  std::string line;
+  for (;;) {
+    if (tty) {
+      std::fputs("> ", stdout);
+      std::fflush(stdout);
+    }
+    g_interrupted.store(false);
+    if (!std::getline(std::cin, line)) break;
+    if (line == "/exit" || line == "/quit") break;
+    if (line == "/reset") {
+      conv.reset();
+      if (!o.quiet) std::fprintf(stderr, "[conversation reset]\n");
+      continue;
+    }
+    if (line.empty()) continue;
+    g_interrupted.store(false);
+    auto on_text = [&](const std::string& piece) {
+      std::fwrite(piece.data(), 1, piece.size(), stdout);
+      std::fflush(stdout);
+      return !g_interrupted.load();
+    };
+    auto r = conv.user_turn(line, sampler, gopt, on_text);
+    std::fputs("\n", stdout);
+    std::fflush(stdout);
+    if (!r.ok()) {
+      std::fprintf(stderr, "trapetum: error: %s\n", r.error().c_str());
+      continue;
+    }
+    const TurnResult& t = r.value();
+    if (!o.quiet) {
+      const GenerateResult& g = t.generation;
+      std::fprintf(stderr, "[prefill %d tokens (cached %d of %d) | generated %zu tokens, %.1f tok/s | stop: %s]\n",
+                   t.prefilled_tokens, t.cached_tokens, t.prompt_tokens, g.generated.size(),
+                   g.decode_seconds > 0 ? g.decode_steps / g.decode_seconds : 0.0,
+                   g_interrupted.load() ? "interrupted" : g.stop_reason.c_str());
+    }
+  }
+  return 0;
+}
+
+}  // namespace
 
 void add_chat(CLI::App& app, int* exit_code) {
-  CLI::App* cmd = app.add_subcommand("chat", "Interactive multi-turn chat");
-  cmd->callback([exit_code] { *exit_code = report_error("chat is not implemented yet"); });
+  auto o = std::make_shared<ChatOptions>();
+  CLI::App* cmd = app.add_subcommand("chat", "Interactive multi-turn chat (stdin may be a pipe: one turn per line)");
+  cmd->add_option("-m,--model", o->model, "Model: a .gguf file or a HuggingFace model directory")->required();
+  cmd->add_option("--system", o->system, "System prompt");
+  cmd->add_option("--chat-template", o->chat_template,
+                  "Template: chatml, llama2, llama3, mistral, zephyr, qwen2, or a file of Jinja source "
+                  "(default: the model's own)");
+  cmd->add_option("-n,--n-predict", o->n_predict, "Most tokens per answer")->check(CLI::Range(1, 1 << 20))->capture_default_str();
+  cmd->add_option("-c,--ctx", o->ctx, "Context length in tokens (default: the model's, at most 4096)")
+      ->check(CLI::Range(1, 1 << 20));
+  cmd->add_flag("--ignore-eos", o->ignore_eos, "Keep answering past end-of-generation tokens (until -n)");
+  cmd->add_flag("-q,--quiet", o->quiet, "No banner or per-turn statistics on stderr");
+  add_sampling_options(cmd, &o->sampling);
+  add_threads_option(cmd, &o->threads);
+  cmd->callback([o, exit_code] { *exit_code = chat_main(*o); });
 }
 
 }  // namespace trapetum::cli

@@ -1,5 +1,4 @@
 // `trapetum run`: generate text from a prompt, streaming it, or print one JSON report.
-#include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -18,14 +17,11 @@ struct RunOptions {
   bool json = false;
   bool ignore_eos = false;
   bool no_special = false;
-  SamplerParams sampling;
-  int64_t seed = -1;
+  SamplingOptions sampling;
 };
 
 int run_main(RunOptions& o) {
-  if (o.seed < 0) o.seed = std::chrono::steady_clock::now().time_since_epoch().count() & 0x7fffffff;
-  o.sampling.seed = uint64_t(o.seed);
-  if (auto err = validate_sampler_params(o.sampling); !err.empty()) return report_error(err);
+  if (auto err = finish_sampling_options(&o.sampling); !err.empty()) return report_error(err);
   auto loaded = load_for_inference(o.model, o.threads);
   if (!loaded.ok()) return report_error(loaded.error());
   LoadedModel& m = loaded.value();
@@ -39,7 +35,7 @@ int run_main(RunOptions& o) {
                                 " tokens (raise --ctx, at most the model's ", c.max_seq_len, ")"));
   auto session = Session::create(*m.transformer, ctx);
   if (!session.ok()) return report_error(session.error());
-  Sampler sampler(o.sampling);
+  Sampler sampler(o.sampling.params);
   GenerateOptions gopt;
   gopt.max_tokens = std::min(o.n_predict, ctx - int(prompt.size()));
   gopt.stop_at_eog = !o.ignore_eos;
@@ -70,7 +66,7 @@ int run_main(RunOptions& o) {
     j["decode_tok_s"] = decode_tok_s;
     j["load_s"] = m.load_seconds;
     j["peak_rss_mb"] = peak_rss_mb();
-    j["seed"] = o.seed;
+    j["seed"] = o.sampling.seed;
     j["threads"] = o.threads;
     std::puts(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
@@ -92,14 +88,7 @@ void add_run(CLI::App& app, int* exit_code) {
   cmd->add_option("-m,--model", o->model, "Model: a .gguf file or a HuggingFace model directory")->required();
   cmd->add_option("-p,--prompt", o->prompt, "Prompt text")->required();
   cmd->add_option("-n,--n-predict", o->n_predict, "Tokens to generate")->check(CLI::Range(0, 1 << 20))->capture_default_str();
-  cmd->add_option("--temp", o->sampling.temperature, "Temperature; 0 = greedy")->capture_default_str();
-  cmd->add_option("--top-k", o->sampling.top_k, "Top-k sampling; 0 = off")->capture_default_str();
-  cmd->add_option("--top-p", o->sampling.top_p, "Top-p (nucleus) sampling; 1 = off")->capture_default_str();
-  cmd->add_option("--min-p", o->sampling.min_p, "Min-p sampling; 0 = off")->capture_default_str();
-  cmd->add_option("--repeat-penalty", o->sampling.repeat_penalty, "Repetition penalty; 1 = off")->capture_default_str();
-  cmd->add_option("--repeat-last-n", o->sampling.repeat_last_n, "Tokens the repetition penalty looks back over")
-      ->capture_default_str();
-  cmd->add_option("-s,--seed", o->seed, "Random seed (default: from the clock; reported with --json)");
+  add_sampling_options(cmd, &o->sampling);
   cmd->add_option("-c,--ctx", o->ctx, "Context length in tokens (default: the model's, at most 4096)")
       ->check(CLI::Range(1, 1 << 20));
   cmd->add_flag("--ignore-eos", o->ignore_eos, "Keep generating past end-of-generation tokens");

@@ -9,6 +9,7 @@
 #include "core/result.h"
 #include "model/model.h"
 #include "model/transformer.h"
+#include "runtime/sampler.h"
 
 namespace trapetum::cli {
 
@@ -32,6 +33,15 @@ struct LoadedModel {
 };
 
 Result<LoadedModel> load_for_inference(const std::string& path, int threads);
+
+// Sampling flags shared by run and chat; seed < 0 means "from the clock".
+struct SamplingOptions {
+  SamplerParams params;
+  int64_t seed = -1;
+};
+void add_sampling_options(CLI::App* cmd, SamplingOptions* o);
+// Fills params.seed (from the clock when unset) and validates; "" or an error message.
+std::string finish_sampling_options(SamplingOptions* o);
 
 // Adds --threads to a subcommand (default: physical cores).
 void add_threads_option(CLI::App* cmd, int* threads);

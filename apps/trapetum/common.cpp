@@ -1,4 +1,5 @@
 // Helpers shared by the subcommands.
+#include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -20,6 +21,24 @@ Result<LoadedModel> load_for_inference(const std::string& path, int threads) {
   TRY(m.transformer, Transformer::create(*m.model, *m.backend));
   m.load_seconds = t.seconds();
   return m;
+}
+
+void add_sampling_options(CLI::App* cmd, SamplingOptions* o) {
+  SamplerParams& p = o->params;
+  cmd->add_option("--temp", p.temperature, "Temperature; 0 = greedy")->capture_default_str();
+  cmd->add_option("--top-k", p.top_k, "Top-k sampling; 0 = off")->capture_default_str();
+  cmd->add_option("--top-p", p.top_p, "Top-p (nucleus) sampling; 1 = off")->capture_default_str();
+  cmd->add_option("--min-p", p.min_p, "Min-p sampling; 0 = off")->capture_default_str();
+  cmd->add_option("--repeat-penalty", p.repeat_penalty, "Repetition penalty; 1 = off")->capture_default_str();
+  cmd->add_option("--repeat-last-n", p.repeat_last_n, "Tokens the repetition penalty looks back over")
+      ->capture_default_str();
+  cmd->add_option("-s,--seed", o->seed, "Random seed (default: from the clock)");
+}
+
+std::string finish_sampling_options(SamplingOptions* o) {
+  if (o->seed < 0) o->seed = std::chrono::steady_clock::now().time_since_epoch().count() & 0x7fffffff;
+  o->params.seed = uint64_t(o->seed);
+  return validate_sampler_params(o->params);
 }
 
 void add_threads_option(CLI::App* cmd, int* threads) {

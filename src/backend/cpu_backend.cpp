@@ -4,6 +4,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <fstream>
+#include <new>
+#include <string>
 
 #include "core/check.h"
 #include "kernels/cpu/attention.h"
@@ -13,15 +16,32 @@
 namespace trapetum {
 namespace {
 
+// Host memory, 64-byte aligned and not zeroed: pages are only touched (and counted in the
+// resident set) once used, so a long context costs nothing until it fills.
 class HostBuffer final : public Buffer {
  public:
-  explicit HostBuffer(int64_t n) : v_(size_t(n)) {}
-  float* data() override { return v_.data(); }
-  int64_t size() const override { return int64_t(v_.size()); }
+  explicit HostBuffer(int64_t n) : p_(new (std::align_val_t(64)) float[size_t(n)]), n_(n) {}
+  float* data() override { return p_.get(); }
+  int64_t size() const override { return n_; }
 
  private:
-  std::vector<float> v_;
+  struct Free {
+    void operator()(float* p) const { ::operator delete[](p, std::align_val_t(64)); }
+  };
+  std::unique_ptr<float[], Free> p_;
+  int64_t n_;
 };
+
+// MemAvailable from /proc/meminfo in bytes, or -1 when unknown.
+int64_t available_memory() {
+  std::ifstream f("/proc/meminfo");
+  std::string key;
+  int64_t kb;
+  std::string unit;
+  while (f >> key >> kb >> unit)
+    if (key == "MemAvailable:") return kb * 1024;
+  return -1;
+}
 
 }  // namespace
 
@@ -35,6 +55,10 @@ float* CpuBackend::scratch(int thread, int64_t n) {
 
 Result<std::unique_ptr<Buffer>> CpuBackend::alloc(int64_t n_floats) {
   if (n_floats < 0) return make_error("cpu backend: negative allocation of ", n_floats, " floats");
+  const int64_t avail = available_memory();
+  if (avail >= 0 && n_floats > avail / 4)
+    return make_error("cpu backend: cannot allocate ", n_floats * 4 / (1 << 20), " MiB: only ", avail / (1 << 20),
+                      " MiB of memory are available");
   try {
     return std::unique_ptr<Buffer>(new HostBuffer(n_floats));
   } catch (const std::bad_alloc&) {
@@ -62,7 +86,7 @@ void CpuBackend::matmul(const TensorView& w, const float* x, float* y, int n) {
   const int64_t n_tasks = (rows + tile - 1) / tile;
   // Reserve scratch up front: growing a vector inside the parallel region is fine (one per
   // thread) but doing it here keeps the hot loop free of allocation checks.
-  for (int t = 0; t < pool_.size(); ++t) scratch(t, tile * k);
+  for (int t = 0; t < pool_.size(); ++t) scratch(t, cpu::matmul_scratch_floats(k));
   pool_.parallel_for(n_tasks, [&](int64_t task, int thread) {
     const int64_t r0 = task * tile, r1 = std::min(rows, r0 + tile);
     cpu::matmul_tile(isa_, w, x, y, n, rows, r0, r1, scratch_[size_t(thread)].data());

@@ -12,8 +12,17 @@ Result<KvCache> KvCache::create(Backend& b, const ModelConfig& c, int capacity) 
   KvCache kv;
   kv.capacity_ = capacity;
   kv.layer_floats_ = int64_t(c.n_kv_heads) * capacity * c.head_dim;
-  TRY(kv.k_, b.alloc(kv.layer_floats_ * c.n_layers));
-  TRY(kv.v_, b.alloc(kv.layer_floats_ * c.n_layers));
+  const int64_t n = kv.layer_floats_ * c.n_layers;
+  auto fail = [&](const std::string& why) {
+    return make_error("kv cache for a context of ", capacity, " tokens needs ", bytes_needed(c, capacity) / (1 << 20),
+                      " MiB: ", why);
+  };
+  auto k = b.alloc(n);
+  if (!k.ok()) return fail(k.error());
+  auto v = b.alloc(n);
+  if (!v.ok()) return fail(v.error());
+  kv.k_ = std::move(k.value());
+  kv.v_ = std::move(v.value());
   return kv;
 }
 

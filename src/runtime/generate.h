@@ -1,5 +1,5 @@
-// The generation loop: prefill the prompt, then sample and decode token by token,
-// streaming text through a callback. Timing is kept for reports.
+// The generation loop: evaluate the prompt (appended to whatever the session holds), then
+// sample and decode token by token, streaming text through a callback. Timing is kept.
 #pragma once
 
 #include <cstdint>

@@ -48,4 +48,8 @@ Status Session::eval_all(std::span<const int32_t> tokens, const std::function<vo
 
 void Session::reset() { history_.clear(); }
 
+void Session::truncate(int pos) {
+  if (pos >= 0 && size_t(pos) < history_.size()) history_.resize(size_t(pos));
+}
+
 }  // namespace trapetum

@@ -25,6 +25,8 @@ class Session {
   Status eval_all(std::span<const int32_t> tokens, const std::function<void(int64_t, const float*)>& fn);
 
   void reset();
+  // Forgets every position from pos on; the next eval writes over their cache entries.
+  void truncate(int pos);
   int position() const { return int(history_.size()); }
   int context() const { return kv_.capacity(); }
   const std::vector<int32_t>& history() const { return history_; }

@@ -54,11 +54,11 @@ TEST(CpuMatmul, MatchesReferenceForEveryCodecAndIsa) {
   for (const Shape& s : shapes) {
     auto packed = test::random_packed(s.dtype, s.rows, s.cols, rng);
     TensorView w{s.dtype, {s.rows, s.cols}, packed.data()};
-    for (int64_t m : {1, 3, 4, 7}) {
+    for (int64_t m : {1, 3, 4, 7, 8, 13, 21}) {
       auto x = test::random_floats(size_t(m * s.cols), rng);
       for (cpu::Isa isa : available_isas()) {
         std::vector<float> y(size_t(m * s.rows), std::numeric_limits<float>::quiet_NaN());
-        std::vector<float> tile(static_cast<size_t>(cpu::kMatmulTileRows * s.cols));
+        std::vector<float> tile(static_cast<size_t>(cpu::matmul_scratch_floats(s.cols)));
         for (int64_t r0 = 0; r0 < s.rows; r0 += cpu::kMatmulTileRows)
           cpu::matmul_tile(isa, w, x.data(), y.data(), m, s.rows, r0, std::min(s.rows, r0 + cpu::kMatmulTileRows),
                            tile.data());

@@ -108,3 +108,21 @@ TEST(ModelErrors, HfDirectoryErrors) {
 
 }  // namespace
 }  // namespace trapetum
+
+namespace trapetum {
+namespace {
+
+TEST(ModelErrors, ContextThatCannotFitFailsBeforeAllocating) {
+  ModelConfig c;
+  c.n_layers = 4096;
+  c.n_kv_heads = 64;
+  c.head_dim = 128;
+  CpuBackend b(1);
+  auto kv = KvCache::create(b, c, 1 << 20);  // 2 * 4096 * 64 * 2^20 * 128 * 4 bytes: far beyond any machine
+  ASSERT_FALSE(kv.ok());
+  EXPECT_NE(kv.error().find("context of 1048576 tokens needs"), std::string::npos) << kv.error();
+  EXPECT_NE(kv.error().find("MiB of memory are available"), std::string::npos) << kv.error();
+}
+
+}  // namespace
+}  // namespace trapetum
