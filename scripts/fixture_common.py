@@ -548,3 +548,86 @@ def set_threads() -> None:
 def ensure_shared() -> None:
     if not SHARED.is_dir():
         sys.exit(f"make_model_fixtures: {SHARED} not found (expected ../shared next to the repo root)")
+
+
+# --------------------------------------------------------------------------------------------------
+# Independent check of the GGUF files: a float64 numpy forward pass that reads only the GGUF and follows
+# llama.cpp's conventions (llama: rope on adjacent pairs of the permuted Q/K rows, divided by rope_freqs;
+# qwen2: NEOX rope on halves, no permutation). It must reproduce the HF reference logits.
+# --------------------------------------------------------------------------------------------------
+
+
+def gguf_forward_numpy(path, ids: list[int]) -> np.ndarray:
+    import gguf
+
+    r = gguf.GGUFReader(str(path))
+    md = {k: f.contents() for k, f in r.fields.items() if not k.startswith("tokenizer.")}
+    arch = md["general.architecture"]
+    n_head = int(md[f"{arch}.attention.head_count"])
+    n_kv = int(md[f"{arch}.attention.head_count_kv"])
+    n_layer = int(md[f"{arch}.block_count"])
+    eps = float(md[f"{arch}.attention.layer_norm_rms_epsilon"])
+    base = float(md.get(f"{arch}.rope.freq_base", 10000.0))
+    W = {}
+    for t in r.tensors:
+        a = gguf.quants.dequantize(t.data, t.tensor_type).astype(np.float64)
+        W[t.name] = a.reshape([int(x) for x in reversed(t.shape)]) if len(t.shape) > 1 else a.reshape(-1)
+    hd = W["blk.0.attn_q.weight"].shape[0] // n_head
+    n_rot = int(md.get(f"{arch}.rope.dimension_count", hd))
+    ff = W.get("rope_freqs.weight", np.ones(n_rot // 2))
+    T = len(ids)
+    pos = np.arange(T, dtype=np.float64)
+    theta = pos[:, None] * (base ** (-np.arange(0, n_rot, 2, dtype=np.float64) / n_rot))[None, :] / ff[None, :]
+    cos, sin = np.cos(theta)[:, None, :], np.sin(theta)[:, None, :]
+
+    def rope(x):  # x (T, H, hd)
+        x = x.copy()
+        if arch == "llama":
+            a, b = x[..., 0:n_rot:2].copy(), x[..., 1:n_rot:2].copy()
+            x[..., 0:n_rot:2], x[..., 1:n_rot:2] = a * cos - b * sin, a * sin + b * cos
+        else:
+            h = n_rot // 2
+            a, b = x[..., :h].copy(), x[..., h:n_rot].copy()
+            x[..., :h], x[..., h:n_rot] = a * cos - b * sin, a * sin + b * cos
+        return x
+
+    def rms(x, w):
+        return x / np.sqrt((x * x).mean(-1, keepdims=True) + eps) * w
+
+    x = W["token_embd.weight"][ids]
+    mask = np.triu(np.full((T, T), -np.inf), 1)
+    for i in range(n_layer):
+        p = f"blk.{i}."
+        h = rms(x, W[p + "attn_norm.weight"])
+        q = h @ W[p + "attn_q.weight"].T + W.get(p + "attn_q.bias", 0.0)
+        k = h @ W[p + "attn_k.weight"].T + W.get(p + "attn_k.bias", 0.0)
+        v = h @ W[p + "attn_v.weight"].T + W.get(p + "attn_v.bias", 0.0)
+        q, k, v = rope(q.reshape(T, n_head, hd)), rope(k.reshape(T, n_kv, hd)), v.reshape(T, n_kv, hd)
+        out = np.empty((T, n_head, hd))
+        for hh in range(n_head):
+            kv = hh // (n_head // n_kv)
+            s = q[:, hh] @ k[:, kv].T / math.sqrt(hd) + mask
+            s = np.exp(s - s.max(-1, keepdims=True))
+            out[:, hh] = (s / s.sum(-1, keepdims=True)) @ v[:, kv]
+        x = x + out.reshape(T, n_head * hd) @ W[p + "attn_output.weight"].T
+        h = rms(x, W[p + "ffn_norm.weight"])
+        g = h @ W[p + "ffn_gate.weight"].T
+        x = x + ((g / (1.0 + np.exp(-g))) * (h @ W[p + "ffn_up.weight"].T)) @ W[p + "ffn_down.weight"].T
+    x = rms(x, W["output_norm.weight"])
+    return x @ W.get("output.weight", W["token_embd.weight"]).T
+
+
+def check_gguf_forward(gguf_path, case_dir, name: str, tol: float = 1e-3) -> float:
+    """Compare gguf_forward_numpy with every stored logits file of case_dir/reference.json."""
+    ref = json.loads((Path(case_dir) / "reference.json").read_text())
+    worst = 0.0
+    for p in ref["prompts"]:
+        if p["logits_file"] is None:
+            continue
+        want = np.fromfile(Path(case_dir) / p["logits_file"], dtype="<f4").reshape(len(p["ids"]), -1)
+        got = gguf_forward_numpy(gguf_path, p["ids"])
+        worst = max(worst, float(np.abs(got - want).max()))
+    log(f"  {name}: numpy float64 llama.cpp-convention forward of {Path(gguf_path).name}: max |dlogit| = "
+        f"{worst:.2e}")
+    assert worst < tol, f"{name}: {gguf_path} does not reproduce the reference logits"
+    return worst

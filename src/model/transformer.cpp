@@ -14,20 +14,15 @@ Result<std::unique_ptr<Transformer>> Transformer::create(const Model& model, Bac
   TRY(t->w_.token_embd, up(src.token_embd));
   TRY(t->w_.output_norm, up(src.output_norm));
   TRY(t->w_.output, up(src.output));
+  constexpr TensorView LayerWeights::*kMembers[] = {
+      &LayerWeights::attn_norm, &LayerWeights::wq,       &LayerWeights::wk,   &LayerWeights::wv,
+      &LayerWeights::wo,        &LayerWeights::bq,       &LayerWeights::bk,   &LayerWeights::bv,
+      &LayerWeights::ffn_norm,  &LayerWeights::w_gate,   &LayerWeights::w_up, &LayerWeights::w_down};
   for (const LayerWeights& l : src.layers) {
     LayerWeights d;
-    TRY(d.attn_norm, up(l.attn_norm));
-    TRY(d.wq, up(l.wq));
-    TRY(d.wk, up(l.wk));
-    TRY(d.wv, up(l.wv));
-    TRY(d.wo, up(l.wo));
-    TRY(d.bq, up(l.bq));
-    TRY(d.bk, up(l.bk));
-    TRY(d.bv, up(l.bv));
-    TRY(d.ffn_norm, up(l.ffn_norm));
-    TRY(d.w_gate, up(l.w_gate));
-    TRY(d.w_up, up(l.w_up));
-    TRY(d.w_down, up(l.w_down));
+    for (auto member : kMembers) {
+      TRY(d.*member, up(l.*member));
+    }
     t->w_.layers.push_back(std::move(d));
   }
   const std::vector<float>& f = model.rope_inv_freq();
