@@ -277,8 +277,10 @@ Result<std::vector<int32_t>> ids_from_json(const json& j, const Tokenizer& tok, 
   for (size_t i = 0; i < j.size(); ++i) {
     const json& e = j[i];
     if (!e.is_number_integer()) return make_error(where, ": element ", i, " is not an integer token id: ", e.dump());
-    const int64_t v = e.is_number_unsigned() && e.get<uint64_t>() > uint64_t(INT64_MAX) ? INT64_MAX : e.get<int64_t>();
-    auto id = checked_id(v, tok);
+    if (e.is_number_unsigned() && e.get<uint64_t>() > uint64_t(INT64_MAX)) {
+      return make_error(where, ": token id ", e.dump(), " is outside the vocabulary (", tok.vocab_size(), ")");
+    }
+    auto id = checked_id(e.get<int64_t>(), tok);
     if (!id.ok()) return make_error(where, ": ", id.error());
     ids.push_back(id.value());
   }
