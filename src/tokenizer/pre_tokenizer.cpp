@@ -86,6 +86,11 @@ std::vector<std::string> pre_patterns_for_gguf(const std::string& pre, bool* kno
   return {kGpt2Pattern};
 }
 
+const char* supported_gguf_pre_names() {
+  return "llama3, llama-v3, llama-bpe, smaug-bpe, falcon3, qwen2, deepseek-r1-qwen, smollm, starcoder, refact, "
+         "command-r, default, gpt-2, gpt2, phi-2, olmo, jais";
+}
+
 std::string regex_escape(std::string_view literal) {
   std::string out;
   for (char c : literal) {

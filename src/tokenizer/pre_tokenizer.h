@@ -22,6 +22,9 @@ inline constexpr const char* kGpt2Pattern =
 std::vector<std::string> pre_patterns_for_gguf(const std::string& pre, bool* known, bool* nfc,
                                                bool* ignore_merges);
 
+// The tokenizer.ggml.pre names pre_patterns_for_gguf knows, comma-separated (for errors).
+const char* supported_gguf_pre_names();
+
 // Pattern for HF Split with a String pattern: the literal, escaped for PCRE2.
 std::string regex_escape(std::string_view literal);
 

@@ -1,6 +1,5 @@
 // tokenizer_spec_from_gguf: the tokenizer.ggml.* metadata of a GGUF file, validated (array
 // lengths agree, ids inside the vocabulary) with errors naming the file and the key.
-#include <cstdio>
 
 #include "io/gguf.h"
 #include "tokenizer/pre_tokenizer.h"
@@ -111,11 +110,9 @@ Result<TokenizerSpec> tokenizer_spec_from_gguf(const GgufFile& g) {
   if (!spm) {
     bool known = false;
     spec.pre_regexes = pre_patterns_for_gguf(spec.pre, &known, &spec.normalize_nfc, &spec.ignore_merges);
-    if (!known) {
-      std::fprintf(stderr, "trapetum: warning: %s: tokenizer.ggml.pre '%s' is not known; splitting text with "
-                   "the GPT-2 pattern, which may tokenize differently from the original tokenizer\n",
-                   path.c_str(), spec.pre.c_str());
-    }
+    if (!known)
+      return make_error(path, ": tokenizer.ggml.pre '", spec.pre,
+                        "' is not a supported pre-tokenizer (supported: ", supported_gguf_pre_names(), ")");
   }
   return spec;
 }

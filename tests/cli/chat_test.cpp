@@ -103,14 +103,16 @@ bool read_until(int fd, std::string* buf, const std::string& needle, int timeout
   return true;
 }
 
-TEST(Chat, CtrlCInATerminalStopsTheAnswerNotTheProgram) {
-  if (!std::filesystem::exists(stories())) GTEST_SKIP() << "../shared not present";
+// Starts chat on model in a pseudo-terminal, asks for a long answer, presses Ctrl-C while it
+// streams, and checks that the prompt comes back and /exit still works.
+void ctrl_c_in_a_terminal(const std::string& model, int ctx) {
   int master = -1;
+  const std::string n = std::to_string(ctx - 100), c = std::to_string(ctx);
   const pid_t pid = forkpty(&master, nullptr, nullptr, nullptr);
   ASSERT_GE(pid, 0);
   if (pid == 0) {
-    execl(TRAPETUM_CLI_PATH, "trapetum", "chat", "-m", stories().c_str(), "--chat-template", "chatml", "--temp", "0.8",
-          "--ignore-eos", "-n", "50000", "-c", "60000", nullptr);
+    execl(TRAPETUM_CLI_PATH, "trapetum", "chat", "-m", model.c_str(), "--chat-template", "chatml", "--temp", "0.8",
+          "--ignore-eos", "-n", n.c_str(), "-c", c.c_str(), nullptr);
     _exit(127);
   }
   std::string buf;
@@ -138,6 +140,17 @@ TEST(Chat, CtrlCInATerminalStopsTheAnswerNotTheProgram) {
     FAIL() << "chat did not exit after /exit";
   }
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+TEST(Chat, CtrlCInATerminalStopsTheAnswerStories260K) {
+  if (!std::filesystem::exists(stories())) GTEST_SKIP() << "../shared not present";
+  ctrl_c_in_a_terminal(stories(), 60000);
+}
+
+TEST(Chat, CtrlCInATerminalStopsTheAnswerSmolLM2) {
+  const char* m = std::getenv("TRAPETUM_SMOLLM2_GGUF");
+  if (!m || !std::filesystem::exists(m)) GTEST_SKIP() << "TRAPETUM_SMOLLM2_GGUF not set";
+  ctrl_c_in_a_terminal(m, 2048);
 }
 
 }  // namespace
