@@ -35,11 +35,9 @@ class HostBuffer final : public Buffer {
 // MemAvailable from /proc/meminfo in bytes, or -1 when unknown.
 int64_t available_memory() {
   std::ifstream f("/proc/meminfo");
-  std::string key;
-  int64_t kb;
-  std::string unit;
-  while (f >> key >> kb >> unit)
-    if (key == "MemAvailable:") return kb * 1024;
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("MemAvailable:", 0) == 0) return std::stoll(line.substr(13)) * 1024;
   return -1;
 }
 
