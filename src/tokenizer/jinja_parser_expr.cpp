@@ -53,13 +53,13 @@ Result<ExprPtr> Parser::parse_condexpr() {
   return expr;
 }
 
-Result<ExprPtr> Parser::parse_or() {
+Result<ExprPtr> Parser::parse_logical(const char* word, ExprKind kind, Result<ExprPtr> (Parser::*operand)()) {
   int line = cur().line;
-  TRY(ExprPtr left, parse_and());
-  while (skip_name("or")) {
-    ExprPtr node = make(ExprKind::kOr, line);
+  TRY(ExprPtr left, (this->*operand)());
+  while (skip_name(word)) {
+    ExprPtr node = make(kind, line);
     node->operand = std::move(left);
-    TRY(ExprPtr right, parse_and());
+    TRY(ExprPtr right, (this->*operand)());
     node->items.push_back(std::move(right));
     TRY_STATUS(seal(node.get()));
     left = std::move(node);
@@ -67,19 +67,9 @@ Result<ExprPtr> Parser::parse_or() {
   return left;
 }
 
-Result<ExprPtr> Parser::parse_and() {
-  int line = cur().line;
-  TRY(ExprPtr left, parse_not());
-  while (skip_name("and")) {
-    ExprPtr node = make(ExprKind::kAnd, line);
-    node->operand = std::move(left);
-    TRY(ExprPtr right, parse_not());
-    node->items.push_back(std::move(right));
-    TRY_STATUS(seal(node.get()));
-    left = std::move(node);
-  }
-  return left;
-}
+Result<ExprPtr> Parser::parse_or() { return parse_logical("or", ExprKind::kOr, &Parser::parse_and); }
+
+Result<ExprPtr> Parser::parse_and() { return parse_logical("and", ExprKind::kAnd, &Parser::parse_not); }
 
 Result<ExprPtr> Parser::parse_not() {
   if (is_name("not")) {

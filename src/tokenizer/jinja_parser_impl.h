@@ -42,6 +42,8 @@ class Parser {
   Result<ExprPtr> parse_condexpr();
   Result<ExprPtr> parse_or();
   Result<ExprPtr> parse_and();
+  // Left-associative chain `operand (word operand)*` of a logical operator.
+  Result<ExprPtr> parse_logical(const char* word, ExprKind kind, Result<ExprPtr> (Parser::*operand)());
   Result<ExprPtr> parse_not();
   Result<ExprPtr> parse_compare();
   Result<ExprPtr> parse_math1();
