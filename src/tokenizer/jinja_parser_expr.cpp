@@ -261,15 +261,19 @@ Result<ExprPtr> Parser::parse_primary() {
   return fail(str_cat("unexpected ", describe(tok)));
 }
 
+Result<ExprPtr> Parser::parse_call(ExprPtr callee) {
+  ExprPtr call = make(ExprKind::kCall, cur().line);
+  call->operand = std::move(callee);
+  TRY_STATUS(parse_call_args(call.get()));
+  return call;
+}
+
 Result<ExprPtr> Parser::parse_postfix(ExprPtr node) {
   while (true) {
     if (is_op(".") || is_op("[")) {
       TRY(node, parse_subscript(std::move(node)));
     } else if (is_op("(")) {
-      ExprPtr call = make(ExprKind::kCall, cur().line);
-      call->operand = std::move(node);
-      TRY_STATUS(parse_call_args(call.get()));
-      node = std::move(call);
+      TRY(node, parse_call(std::move(node)));
     } else {
       return node;
     }
@@ -283,10 +287,7 @@ Result<ExprPtr> Parser::parse_filter_expr(ExprPtr node) {
     } else if (is_name("is")) {
       TRY(node, parse_test(std::move(node)));
     } else if (is_op("(")) {
-      ExprPtr call = make(ExprKind::kCall, cur().line);
-      call->operand = std::move(node);
-      TRY_STATUS(parse_call_args(call.get()));
-      node = std::move(call);
+      TRY(node, parse_call(std::move(node)));
     } else {
       return node;
     }

@@ -52,6 +52,8 @@ class Parser {
   Result<ExprPtr> parse_pow();
   Result<ExprPtr> parse_unary(bool with_filter);
   Result<ExprPtr> parse_primary();
+  // A call of callee; the current token is its "(".
+  Result<ExprPtr> parse_call(ExprPtr callee);
   Result<ExprPtr> parse_postfix(ExprPtr node);
   Result<ExprPtr> parse_filter_expr(ExprPtr node);
   Result<ExprPtr> parse_subscript(ExprPtr node);
