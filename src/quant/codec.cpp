@@ -3,6 +3,7 @@
 
 #include "core/check.h"
 #include "quant/ggml_blocks.h"
+#include "quant/lowbit.h"
 #include "quant/plain.h"
 
 namespace trapetum {
@@ -17,6 +18,11 @@ constexpr Codec kCodecs[] = {
     {DType::kQ4_1, "Q4_1", 32, sizeof(BlockQ4_1), dequantize_q4_1},
     {DType::kQ4_K, "Q4_K", 256, sizeof(BlockQ4_K), dequantize_q4_k},
     {DType::kQ6_K, "Q6_K", 256, sizeof(BlockQ6_K), dequantize_q6_k},
+    {DType::kQ8, "q8", 32, sizeof(BlockQ8_0), dequantize_q8, quantize_q8, 0, true},
+    {DType::kQ4G32, "q4g32", 32, q4g_block_bytes(32), dequantize_q4g<32>, quantize_q4g<32>, 0, true},
+    {DType::kQ4G64, "q4g64", 64, q4g_block_bytes(64), dequantize_q4g<64>, quantize_q4g<64>, 0, true},
+    {DType::kQ4G128, "q4g128", 128, q4g_block_bytes(128), dequantize_q4g<128>, quantize_q4g<128>, 0, true},
+    // cb4, cb4s, t158, t158p: registered with their implementations.
 };
 static_assert(sizeof(kCodecs) / sizeof(kCodecs[0]) == size_t(DType::kCount));
 
