@@ -1,7 +1,6 @@
 // `trapetum chat`: an interactive multi-turn chat. The KV cache is kept across turns, answers
 // stream, Ctrl-C stops the current answer, /reset and /exit work, and stdin may be a pipe
 // (one user turn per line).
-#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -14,12 +13,6 @@
 
 namespace trapetum::cli {
 namespace {
-
-// Set by the SIGINT handler, cleared before each answer. A signal handler can only reach
-// static storage, so this is the one process-wide flag in the program.
-std::atomic<bool> g_interrupted{false};  // NOLINT(cppcoreguidelines-avoid-non-const-global-variables)
-
-void on_sigint(int) { g_interrupted.store(true); }
 
 struct ChatOptions {
   std::string model, system, chat_template;
@@ -69,10 +62,7 @@ int chat_main(ChatOptions& o) {
   gopt.max_tokens = o.n_predict;
   gopt.stop_at_eog = !o.ignore_eos;
 
-  struct sigaction sa {};
-  sa.sa_handler = on_sigint;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
+  std::atomic<bool>& interrupted = install_sigint_flag();
 
   const bool tty = isatty(STDIN_FILENO);
   if (tty && !o.quiet)
@@ -84,7 +74,7 @@ int chat_main(ChatOptions& o) {
       std::fputs("> ", stdout);
       std::fflush(stdout);
     }
-    g_interrupted.store(false);
+    interrupted.store(false);
     if (!std::getline(std::cin, line)) break;
     if (line == "/exit" || line == "/quit") break;
     if (line == "/reset") {
@@ -93,11 +83,11 @@ int chat_main(ChatOptions& o) {
       continue;
     }
     if (line.empty()) continue;
-    g_interrupted.store(false);
+    interrupted.store(false);
     auto on_text = [&](const std::string& piece) {
       std::fwrite(piece.data(), 1, piece.size(), stdout);
       std::fflush(stdout);
-      return !g_interrupted.load();
+      return !interrupted.load();
     };
     auto r = conv.user_turn(line, sampler, gopt, on_text);
     std::fputs("\n", stdout);
@@ -112,7 +102,7 @@ int chat_main(ChatOptions& o) {
       std::fprintf(stderr, "[prefill %d tokens (cached %d of %d) | generated %zu tokens, %.1f tok/s | stop: %s]\n",
                    t.prefilled_tokens, t.cached_tokens, t.prompt_tokens, g.generated.size(),
                    g.decode_seconds > 0 ? g.decode_steps / g.decode_seconds : 0.0,
-                   g_interrupted.load() ? "interrupted" : g.stop_reason.c_str());
+                   interrupted.load() ? "interrupted" : g.stop_reason.c_str());
     }
   }
   return 0;

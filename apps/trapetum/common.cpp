@@ -1,4 +1,6 @@
 // Helpers shared by the subcommands.
+#include <signal.h>
+
 #include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -8,6 +10,21 @@
 #include "core/timer.h"
 
 namespace trapetum::cli {
+namespace {
+// A signal handler can only reach static storage, so this is the one process-wide flag.
+std::atomic<bool> g_sigint{false};  // NOLINT(cppcoreguidelines-avoid-non-const-global-variables)
+void on_sigint(int) { g_sigint.store(true); }
+}  // namespace
+
+std::atomic<bool>& install_sigint_flag() {
+  g_sigint.store(false);
+  struct sigaction sa {};
+  sa.sa_handler = on_sigint;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  return g_sigint;
+}
+
 int report_error(const std::string& message) {
   std::fprintf(stderr, "trapetum: error: %s\n", message.c_str());
   return 1;

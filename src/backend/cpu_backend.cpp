@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/check.h"
+#include "quant/row.h"
 #include "kernels/cpu/attention.h"
 #include "kernels/cpu/matmul.h"
 #include "kernels/ref/ops.h"
@@ -74,7 +75,7 @@ void CpuBackend::embed(const TensorView& table, const int32_t* ids, int n, float
   const int64_t cols = table.cols();
   for (int i = 0; i < n; ++i) {
     CHECK(ids[i] >= 0 && ids[i] < table.rows());
-    codec(table.dtype).dequantize(table.row(ids[i]), out + int64_t(i) * cols, cols);
+    dequantize_row(table, ids[i], out + int64_t(i) * cols);
   }
 }
 

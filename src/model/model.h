@@ -14,6 +14,7 @@
 
 namespace trapetum {
 
+class CbkFile;
 class GgufFile;
 struct SafetensorsSet;
 
@@ -47,27 +48,38 @@ struct TensorInfo {
   int64_t bytes;
 };
 
+struct LoadOptions {
+  bool verify = true;  // .cbk: check every tensor's checksum at load
+};
+
 class Model {
  public:
-  // path: a .gguf file or a HuggingFace model directory.
-  static Result<std::unique_ptr<Model>> load(const std::string& path);
+  // path: a .gguf file, a .cbk file or a HuggingFace model directory.
+  static Result<std::unique_ptr<Model>> load(const std::string& path, const LoadOptions& options = {});
   ~Model();
 
   const std::string& path() const { return path_; }
-  const std::string& format() const { return format_; }  // "gguf" or "safetensors"
+  const std::string& format() const { return format_; }  // "gguf", "safetensors" or "cbk"
   const ModelConfig& config() const { return config_; }
   const Tokenizer& tokenizer() const { return *tokenizer_; }
   const ModelWeights& weights() const { return weights_; }
   const std::vector<float>& rope_inv_freq() const { return rope_inv_freq_; }  // (head_dim / 2)
   const std::vector<TensorInfo>& tensor_infos() const { return tensor_infos_; }
+  // Every tensor by canonical (GGUF-style) name, as stored: what `quantize` reads.
+  const std::map<std::string, TensorView>& tensors() const { return by_name_; }
+  // .cbk only: the container's metadata JSON (source, tool, quantization); empty otherwise.
+  const std::string& container_metadata() const { return container_metadata_; }
   int64_t weight_bytes() const;    // bytes of all source tensors
   int64_t weight_params() const;   // elements of all source tensors
 
  private:
   Model() = default;
-  Status bind_weights(const std::string& src, const std::map<std::string, TensorView>& by_name);
-  Result<TensorView> take(const std::string& src, const std::map<std::string, TensorView>& by_name,
-                          const std::string& name, std::vector<int64_t> shape, bool as_f32, bool required);
+  Status open_gguf(const std::string& path);
+  Status open_safetensors(const std::string& path);
+  Status open_cbk(const std::string& path, const LoadOptions& options);
+  Status bind_weights(const std::string& src);
+  Result<TensorView> take(const std::string& src, const std::string& name, std::vector<int64_t> shape, bool as_f32,
+                          bool required);
 
   std::string path_, format_;
   ModelConfig config_;
@@ -75,6 +87,9 @@ class Model {
   ModelWeights weights_;
   std::vector<float> rope_inv_freq_;
   std::vector<TensorInfo> tensor_infos_;
+  std::map<std::string, TensorView> by_name_;
+  std::string container_metadata_;
+  std::unique_ptr<CbkFile> cbk_;
   std::unique_ptr<GgufFile> gguf_;
   std::unique_ptr<SafetensorsSet> safetensors_;
   std::vector<std::vector<float>> owned_;  // f32 copies of small 1-D tensors (norms, biases)

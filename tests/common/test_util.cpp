@@ -55,6 +55,11 @@ std::vector<uint8_t> random_packed(DType dtype, int64_t rows, int64_t cols, std:
   const Codec& c = codec(dtype);
   const int64_t row_bytes = c.row_bytes(cols);
   std::vector<uint8_t> out(static_cast<size_t>(rows * row_bytes));
+  if (c.quantize) {  // trapetum's codecs: real encodings of random weights
+    auto f = random_floats(size_t(rows * cols), rng);
+    for (int64_t r = 0; r < rows; ++r) c.quantize(f.data() + r * cols, out.data() + r * row_bytes, cols, nullptr);
+    return out;
+  }
   if (dtype == DType::kF32 || dtype == DType::kF16 || dtype == DType::kBF16) {
     auto f = random_floats(size_t(rows * cols), rng);
     for (size_t i = 0; i < f.size(); ++i) {

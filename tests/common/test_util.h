@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/tensor.h"
 #include "quant/codec.h"
 
 namespace trapetum::test {
@@ -32,6 +33,15 @@ class TempDir {
 std::string read_file(const std::string& path);
 
 // rows x cols random weights packed in dtype; quantized blocks get finite random scales.
+// A dense view of packed bytes (no outliers).
+inline TensorView view(DType dtype, std::vector<int64_t> shape, const void* data) {
+  TensorView v;
+  v.dtype = dtype;
+  v.shape = std::move(shape);
+  v.data = data;
+  return v;
+}
+
 std::vector<uint8_t> random_packed(DType dtype, int64_t rows, int64_t cols, std::mt19937& rng);
 std::vector<float> random_floats(size_t n, std::mt19937& rng, float scale = 1.0f);
 

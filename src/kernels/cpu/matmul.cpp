@@ -3,6 +3,7 @@
 #include "kernels/cpu/matmul.h"
 
 #include "kernels/cpu/simd_lanes.h"
+#include "quant/row.h"
 
 namespace trapetum::cpu {
 namespace {
@@ -110,9 +111,8 @@ void outer_generic(const float* wt, int64_t rows, const float* x, float* y, int6
 void dequantize_transposed(const TensorView& w, int64_t r0, int64_t rows, float* tile) {
   const int64_t k = w.cols();
   float* row = tile + kMatmulTileRows * k;
-  const Codec& c = codec(w.dtype);
   for (int64_t r = 0; r < kMatmulTileRows; ++r) {
-    if (r < rows) c.dequantize(w.row(r0 + r), row, k);
+    if (r < rows) dequantize_row(w, r0 + r, row);
     for (int64_t j = 0; j < k; ++j) tile[j * kMatmulTileRows + r] = r < rows ? row[j] : 0.0f;
   }
 }
@@ -133,11 +133,10 @@ void matmul_tile(Isa isa, const TensorView& w, const float* x, float* y, int64_t
     return;
   }
   const float* wf;
-  if (w.dtype == DType::kF32) {
+  if (w.dtype == DType::kF32 && w.outliers.nnz == 0) {
     wf = static_cast<const float*>(w.data) + r0 * k;
   } else {
-    const Codec& c = codec(w.dtype);
-    for (int64_t r = 0; r < rows; ++r) c.dequantize(w.row(r0 + r), tile + r * k, k);
+    for (int64_t r = 0; r < rows; ++r) dequantize_row(w, r0 + r, tile + r * k);
     wf = tile;
   }
   switch (isa) {

@@ -4,13 +4,15 @@
 #include <cmath>
 #include <vector>
 
+#include "quant/row.h"
+
 namespace trapetum::ref {
 
 void matmul(const TensorView& w, const float* x, float* y, int64_t m) {
   const int64_t n = w.rows(), k = w.cols();
   std::vector<float> row(static_cast<size_t>(k));
   for (int64_t r = 0; r < n; ++r) {
-    codec(w.dtype).dequantize(w.row(r), row.data(), k);
+    dequantize_row(w, r, row.data());
     for (int64_t i = 0; i < m; ++i) {
       double acc = 0;
       for (int64_t j = 0; j < k; ++j) acc += double(row[size_t(j)]) * double(x[i * k + j]);
