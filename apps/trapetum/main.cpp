@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   trapetum::cli::add_chat(app, &exit_code);
   trapetum::cli::add_tokenize(app, &exit_code);
   trapetum::cli::add_detokenize(app, &exit_code);
+  trapetum::cli::add_compare(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
