@@ -22,7 +22,10 @@ constexpr Codec kCodecs[] = {
     {DType::kQ4G32, "q4g32", 32, q4g_block_bytes(32), dequantize_q4g<32>, quantize_q4g<32>, 0, true},
     {DType::kQ4G64, "q4g64", 64, q4g_block_bytes(64), dequantize_q4g<64>, quantize_q4g<64>, 0, true},
     {DType::kQ4G128, "q4g128", 128, q4g_block_bytes(128), dequantize_q4g<128>, quantize_q4g<128>, 0, true},
-    // cb4, cb4s, t158, t158p: registered with their implementations.
+    {DType::kCB4, "cb4", kCb4Block, sizeof(BlockCb4), dequantize_cb4, quantize_cb4, kCb4HeaderBytes, true},
+    {DType::kCB4S, "cb4s", kCb4sBlock, sizeof(BlockCb4s), dequantize_cb4s, quantize_cb4s, kCb4HeaderBytes, true},
+    {DType::kT158, "t158", kT158Block, sizeof(BlockT158), dequantize_t158, quantize_t158, 0, true},
+    {DType::kT158P, "t158p", kT158Block, sizeof(BlockT158P), dequantize_t158p, quantize_t158p, 0, true},
 };
 static_assert(sizeof(kCodecs) / sizeof(kCodecs[0]) == size_t(DType::kCount));
 

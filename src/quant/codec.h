@@ -23,6 +23,10 @@ enum class DType : uint8_t {
   kQ4G32,   // q4g32: int4 asymmetric, groups of 32, fp16 scale + fp16 min
   kQ4G64,   // q4g64
   kQ4G128,  // q4g128
+  kCB4,     // cb4: 4-bit codes into a per-row codebook of 16 fp16 centroids
+  kCB4S,    // cb4s: cb4 plus a log-scale byte per 64 elements
+  kT158,    // t158: ternary, groups of 128, fp16 scale, 2-bit codes
+  kT158P,   // t158p: t158 packed 5 trits per byte
   kCount
 };
 
