@@ -113,7 +113,7 @@ int chat_main(ChatOptions& o) {
 void add_chat(CLI::App& app, int* exit_code) {
   auto o = std::make_shared<ChatOptions>();
   CLI::App* cmd = app.add_subcommand("chat", "Interactive multi-turn chat (stdin may be a pipe: one turn per line)");
-  cmd->add_option("-m,--model", o->model, "Model: a .gguf file or a HuggingFace model directory")->required();
+  cmd->add_option("-m,--model", o->model, "Model: a .gguf or .cbk file, or a HuggingFace model directory")->required();
   cmd->add_option("--system", o->system, "System prompt");
   cmd->add_option("--chat-template", o->chat_template,
                   "Template: chatml, llama2, llama3, mistral, zephyr, qwen2, or a file of Jinja source "

@@ -58,7 +58,7 @@ int perplexity_main(const PerplexityOptions& o) {
 void add_perplexity(CLI::App& app, int* exit_code) {
   auto o = std::make_shared<PerplexityOptions>();
   CLI::App* cmd = app.add_subcommand("perplexity", "Perplexity of a text file (HF sliding-window protocol)");
-  cmd->add_option("-m,--model", o->model, "Model: a .gguf file or a HuggingFace model directory")->required();
+  cmd->add_option("-m,--model", o->model, "Model: a .gguf or .cbk file, or a HuggingFace model directory")->required();
   cmd->add_option("-f,--file", o->file, "Text file")->required();
   cmd->add_option("-c,--ctx", o->ctx, "Window length in tokens")->check(CLI::Range(2, 1 << 20))->capture_default_str();
   cmd->add_option("--stride", o->stride, "Tokens between window starts")->check(CLI::Range(1, 1 << 20))->capture_default_str();

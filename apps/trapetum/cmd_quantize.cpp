@@ -67,8 +67,10 @@ class ProgressPrinter {
       std::fprintf(stderr, "\r\033[K[%s%s] %d/%d %6.1f MB/s ETA %4.0fs %s", std::string(size_t(filled), '=').c_str(),
                    std::string(size_t(width - filled), ' ').c_str(), p.index, p.total, mbs, eta, p.name.c_str());
       if (p.name.empty()) std::fprintf(stderr, "\n");
-    } else if (!p.name.empty()) {
-      std::fprintf(stderr, "quantize: tensor %d/%d %s (%.1f MB/s)\n", p.index, p.total, p.name.c_str(), mbs);
+    } else if (!p.name.empty() && (p.index == 1 || t - last_line_ >= 5.0)) {  // a line every 5 s in logs
+      std::fprintf(stderr, "quantize: tensor %d/%d %s (%.1f MB/s, ETA %.0f s)\n", p.index, p.total, p.name.c_str(),
+                   mbs, eta);
+      last_line_ = t;
     }
     std::fflush(stderr);
   }
@@ -76,6 +78,7 @@ class ProgressPrinter {
  private:
   bool quiet_, tty_;
   Timer timer_;
+  double last_line_ = 0;
 };
 
 void print_table(const PressReport& r) {

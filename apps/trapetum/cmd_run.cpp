@@ -85,7 +85,7 @@ int run_main(RunOptions& o) {
 void add_run(CLI::App& app, int* exit_code) {
   auto o = std::make_shared<RunOptions>();
   CLI::App* cmd = app.add_subcommand("run", "Generate text from a prompt, streaming it to stdout");
-  cmd->add_option("-m,--model", o->model, "Model: a .gguf file or a HuggingFace model directory")->required();
+  cmd->add_option("-m,--model", o->model, "Model: a .gguf or .cbk file, or a HuggingFace model directory")->required();
   cmd->add_option("-p,--prompt", o->prompt, "Prompt text")->required();
   cmd->add_option("-n,--n-predict", o->n_predict, "Tokens to generate")->check(CLI::Range(0, 1 << 20))->capture_default_str();
   add_sampling_options(cmd, &o->sampling);

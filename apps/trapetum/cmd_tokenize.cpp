@@ -350,7 +350,7 @@ int detokenize_main(const DetokenizeOptions& o) {
 
 void add_source_options(CLI::App* cmd, std::string* model, std::string* tokenizer) {
   auto* m = cmd->add_option("-m,--model", *model,
-                            "Model whose tokenizer to use: a .gguf file or a HuggingFace directory");
+                            "Model whose tokenizer to use: a .gguf or .cbk file, or a HuggingFace directory");
   auto* t = cmd->add_option("--tokenizer", *tokenizer,
                             "Tokenizer file: tokenizer.json (tokenizer_config.json beside it is read too) or a .gguf");
   m->excludes(t);

@@ -66,7 +66,8 @@ struct SparseRowsData {
 
 class CbkWriter {
  public:
-  // Opens `path.tmp-<pid>` beside path; nothing appears at path until finish().
+  // Opens an unnamed file beside path (or `path.tmp-<pid>` where the filesystem cannot);
+  // nothing appears at path until finish().
   static Result<std::unique_ptr<CbkWriter>> create(const std::string& path);
   ~CbkWriter();  // removes the temporary file unless finish() succeeded
   CbkWriter(const CbkWriter&) = delete;
@@ -89,6 +90,8 @@ class CbkWriter {
   uint64_t pos_ = 0;
   std::vector<CbkTensor> entries_;  // the index being built (views carry dtype and shape only)
   bool done_ = false;
+  bool anonymous_ = false;  // O_TMPFILE: no name until finish()
+  bool linked_ = false;     // the unnamed file got tmp_path_
 };
 
 }  // namespace trapetum

@@ -1,5 +1,6 @@
 // CbkWriter: streams tensors to a temporary file, then writes metadata, index and header,
 // syncs and renames, so a .cbk either appears whole or not at all.
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -17,8 +18,17 @@ Result<std::unique_ptr<CbkWriter>> CbkWriter::create(const std::string& path) {
   std::unique_ptr<CbkWriter> w(new CbkWriter());
   w->path_ = path;
   w->tmp_path_ = path + ".tmp-" + std::to_string(::getpid());
-  w->f_ = std::fopen(w->tmp_path_.c_str(), "wb");
-  if (!w->f_) return make_error(w->tmp_path_, ": cannot create: ", std::strerror(errno));
+  // An unnamed file (O_TMPFILE) vanishes by itself if the process dies, even by SIGKILL; it
+  // gets a name only in finish(). Filesystems without O_TMPFILE get a named temporary file.
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+  if (fd >= 0) {
+    w->f_ = ::fdopen(fd, "wb");
+    w->anonymous_ = w->f_ != nullptr;
+    if (!w->f_) ::close(fd);
+  }
+  if (!w->f_) w->f_ = std::fopen(w->tmp_path_.c_str(), "wb");
+  if (!w->f_) return make_error(path, ": cannot create: ", std::strerror(errno));
   const std::vector<uint8_t> header(kCbkHeaderBytes, 0);  // rewritten by finish()
   TRY_STATUS(w->write(header.data(), header.size()));
   return w;
@@ -26,7 +36,7 @@ Result<std::unique_ptr<CbkWriter>> CbkWriter::create(const std::string& path) {
 
 CbkWriter::~CbkWriter() {
   if (f_) std::fclose(f_);
-  if (!done_) std::remove(tmp_path_.c_str());
+  if (!done_ && (!anonymous_ || linked_)) std::remove(tmp_path_.c_str());
 }
 
 Status CbkWriter::write(const void* p, uint64_t n) {
@@ -97,6 +107,13 @@ Status CbkWriter::finish(const std::string& metadata_json) {
   if (std::fwrite(bytes.data(), 1, bytes.size(), f_) != bytes.size() || std::fflush(f_) != 0 ||
       ::fsync(::fileno(f_)) != 0)
     return make_error(tmp_path_, ": write failed: ", std::strerror(errno));
+  if (anonymous_) {
+    const std::string proc = "/proc/self/fd/" + std::to_string(::fileno(f_));
+    std::remove(tmp_path_.c_str());  // a stale name from an earlier run with the same pid
+    if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, tmp_path_.c_str(), AT_SYMLINK_FOLLOW) != 0)
+      return make_error(tmp_path_, ": cannot name the finished file: ", std::strerror(errno));
+    linked_ = true;
+  }
   const int rc = std::fclose(f_);
   f_ = nullptr;
   if (rc != 0) return make_error(tmp_path_, ": close failed: ", std::strerror(errno));

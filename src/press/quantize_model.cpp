@@ -2,6 +2,8 @@
 // metadata that makes the .cbk self-contained (config, tokenizer, provenance, codecs).
 #include "press/quantize_model.h"
 
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -28,13 +30,21 @@ struct PlanEntry {
 
 bool cancelled(const PressOptions& o) { return o.cancel && o.cancel->load(); }
 
-// The tensors a .cbk of this model holds: everything the engine binds, in name order.
+// Layer number of a "blk.N.*" name, -1 for the others (embeddings first, head last).
+int layer_of(const std::string& name) {
+  if (name.rfind("blk.", 0) != 0) return name.rfind("token_embd", 0) == 0 ? -1 : 1 << 30;
+  return std::atoi(name.c_str() + 4);
+}
+
+// The tensors a .cbk of this model holds: everything the engine binds, layer by layer.
 std::vector<PlanEntry> tensors_to_write(const Model& src) {
   std::vector<PlanEntry> out;
   for (const auto& [name, view] : src.tensors()) {
     if (name == "output.weight" && src.config().tied_embeddings && src.format() != "gguf") continue;
     out.push_back({name, view, {}});
   }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const PlanEntry& a, const PlanEntry& b) { return layer_of(a.name) < layer_of(b.name); });
   return out;
 }
 

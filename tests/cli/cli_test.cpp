@@ -7,23 +7,15 @@
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
 
+#include "common/cli_util.h"
 #include "common/test_util.h"
 
 namespace trapetum {
 namespace {
 
-struct CliRun {
-  int code;
-  std::string out, err;
-};
-
-CliRun run_cli(const std::string& args) {
-  test::TempDir dir;
-  const std::string out = dir.file("out"), err = dir.file("err");
-  const std::string cmd = std::string(TRAPETUM_CLI_PATH) + " " + args + " >" + out + " 2>" + err + " </dev/null";
-  const int status = std::system(cmd.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, test::read_file(out), test::read_file(err)};
-}
+using test::CliRun;
+using test::expect_one_line_error;
+using test::run_cli;
 
 std::string stories() { return test::shared("models/stories260K/stories260K.gguf"); }
 
@@ -98,13 +90,6 @@ TEST(Cli, PerplexityJson) {
   EXPECT_GT(j["ppl"].get<double>(), 1.0);
   EXPECT_EQ(j["tokens_scored"].get<int>(), 199);
   EXPECT_GT(j["seconds"].get<double>(), 0.0);
-}
-
-void expect_one_line_error(const CliRun& r, const std::vector<std::string>& needles) {
-  EXPECT_NE(r.code, 0);
-  EXPECT_EQ(r.err.rfind("trapetum: error: ", 0), 0u) << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-  for (const auto& n : needles) EXPECT_NE(r.err.find(n), std::string::npos) << r.err;
 }
 
 TEST(Cli, ErrorsAreOneLineAndNameTheProblem) {
