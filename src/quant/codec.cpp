@@ -10,9 +10,9 @@ namespace trapetum {
 namespace {
 
 constexpr Codec kCodecs[] = {
-    {DType::kF32, "F32", 1, 4, dequantize_f32},
-    {DType::kF16, "F16", 1, 2, dequantize_f16},
-    {DType::kBF16, "BF16", 1, 2, dequantize_bf16},
+    {DType::kF32, "F32", 1, 4, dequantize_f32, quantize_f32},
+    {DType::kF16, "F16", 1, 2, dequantize_f16, quantize_f16},
+    {DType::kBF16, "BF16", 1, 2, dequantize_bf16, quantize_bf16},
     {DType::kQ8_0, "Q8_0", 32, sizeof(BlockQ8_0), dequantize_q8_0},
     {DType::kQ4_0, "Q4_0", 32, sizeof(BlockQ4_0), dequantize_q4_0},
     {DType::kQ4_1, "Q4_1", 32, sizeof(BlockQ4_1), dequantize_q4_1},
