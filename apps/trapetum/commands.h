@@ -21,6 +21,9 @@ void add_tokenize(CLI::App& app, int* exit_code);
 void add_detokenize(CLI::App& app, int* exit_code);
 void add_chat(CLI::App& app, int* exit_code);
 void add_compare(CLI::App& app, int* exit_code);
+void add_dequantize(CLI::App& app, int* exit_code);
+void add_delta(CLI::App& app, int* exit_code);
+void add_materialize(CLI::App& app, int* exit_code);
 
 // Prints "trapetum: error: <message>" to stderr; returns the exit code for errors (1).
 int report_error(const std::string& message);

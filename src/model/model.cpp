@@ -147,6 +147,9 @@ Status Model::open_cbk(const std::string& path, const LoadOptions& options) {
   const nlohmann::json meta = nlohmann::json::parse(container_metadata_, nullptr, /*allow_exceptions=*/false);
   if (meta.is_discarded() || !meta.is_object() || !meta.contains("config") || !meta.contains("tokenizer"))
     return make_error(path, ": metadata is not a JSON object with 'config' and 'tokenizer'");
+  if (meta.contains("delta"))  // a difference from a base model, not runnable weights
+    return make_error(path, ": is a delta; materialize it with --base (trapetum materialize --base BASE --delta ",
+                      path, " -o OUT)");
   TRY(config_, config_from_json(meta["config"], path + ": metadata.config"));
   TRY(TokenizerSpec spec, tokenizer_spec_from_json(meta["tokenizer"], path + ": metadata.tokenizer"));
   TRY(tokenizer_, Tokenizer::create(std::move(spec)));
