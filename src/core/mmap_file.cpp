@@ -38,4 +38,11 @@ Result<std::unique_ptr<MappedFile>> MappedFile::open(const std::string& path) {
 
 MappedFile::~MappedFile() { munmap(const_cast<uint8_t*>(data_), size_); }
 
+void drop_mapped_pages(const void* p, size_t n) {
+  if (!p || n == 0) return;
+  const uintptr_t page = uintptr_t(::sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = uintptr_t(p) & ~(page - 1), end = (uintptr_t(p) + n + page - 1) & ~(page - 1);
+  ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);  // advisory: failure is harmless
+}
+
 }  // namespace trapetum

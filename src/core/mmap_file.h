@@ -28,4 +28,9 @@ class MappedFile {
   size_t size_;
 };
 
+// Lets the kernel drop the resident pages of [p, p + n) inside a read-only file mapping, so
+// a pass that reads a model once (the press) keeps its RSS bounded; later reads fault the
+// pages back in from the page cache. Never call it on anonymous (heap) memory.
+void drop_mapped_pages(const void* p, size_t n);
+
 }  // namespace trapetum

@@ -172,7 +172,7 @@ Result<std::unique_ptr<Model>> Model::load(const std::string& path, const LoadOp
   m->path_ = path;
   if (fs::is_directory(path, ec)) {
     TRY_STATUS(m->open_safetensors(path));
-  } else if (has_cbk_magic(path)) {
+  } else if (has_cbk_magic(path) || fs::path(path).extension() == ".cbk") {
     TRY_STATUS(m->open_cbk(path, options));
   } else {
     TRY_STATUS(m->open_gguf(path));

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "core/mmap_file.h"
 #include "press/quantize_tensor.h"
 #include "press/recipe.h"
 
@@ -51,6 +52,7 @@ Result<std::vector<DType>> choose_for_budget(const std::vector<BudgetTensor>& ma
       opts.push_back({t, 8.0 * double(p.stored_bytes()), p.rel_error() * p.rel_error() * numel});
     }
     hulls.push_back(hull(std::move(opts)));
+    drop_mapped_pages(matrices[i].view.data, size_t(matrices[i].view.nbytes()));
   }
   const double budget = target_bpw * total_params;
   double used = fixed_bits;

@@ -8,6 +8,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "core/mmap_file.h"
 #include "core/thread_pool.h"
 #include "core/timer.h"
 #include "io/cbk.h"
@@ -117,6 +118,7 @@ Result<PressReport> quantize_model(const Model& src, const std::string& out_path
     const SparseRowsData* outl = p.outliers.nnz() ? &p.outliers : nullptr;
     TRY_STATUS(writer->add(e.name, p.dtype, p.shape, p.data.data(), p.data.size(), outl));
     bytes_done += e.view.nbytes();
+    drop_mapped_pages(e.view.data, size_t(e.view.nbytes()));  // the source is read once: keep RSS bounded
     const double bits = 8.0 * double(p.stored_bytes()), numel = double(e.view.numel());
     all_bits += bits;
     rep.params += e.view.numel();
