@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   trapetum::cli::add_tokenize(app, &exit_code);
   trapetum::cli::add_detokenize(app, &exit_code);
   trapetum::cli::add_compare(app, &exit_code);
+  trapetum::cli::add_report(app, &exit_code);
   trapetum::cli::add_dequantize(app, &exit_code);
   trapetum::cli::add_delta(app, &exit_code);
   trapetum::cli::add_materialize(app, &exit_code);
