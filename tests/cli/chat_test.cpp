@@ -17,7 +17,7 @@
 namespace trapetum {
 namespace {
 
-std::string stories() { return test::shared("models/stories260K/stories260K.gguf"); }
+using test::stories;
 
 struct TurnStats {
   int prefilled, cached, total;

@@ -17,7 +17,7 @@ using test::CliRun;
 using test::expect_one_line_error;
 using test::run_cli;
 
-std::string stories() { return test::shared("models/stories260K/stories260K.gguf"); }
+using test::stories;
 
 #define REQUIRE_STORIES()                                                          \
   if (!std::filesystem::exists(stories())) GTEST_SKIP() << "../shared not present"

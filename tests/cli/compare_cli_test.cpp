@@ -20,8 +20,8 @@ using test::run_cli;
 
 namespace fs = std::filesystem;
 
-std::string stories() { return test::shared("models/stories260K/stories260K.gguf"); }
-std::string wikitext() { return test::shared("data/wikitext-2/wikitext-2-raw-v1.test.txt"); }
+using test::stories;
+using test::wikitext;
 std::string fixture(const std::string& rel) { return test::test_data("models/" + rel); }
 
 #define REQUIRE_STORIES()                                                          \

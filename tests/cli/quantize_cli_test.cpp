@@ -27,7 +27,7 @@ using test::CliRun;
 using test::expect_one_line_error;
 using test::run_cli;
 
-std::string stories() { return test::shared("models/stories260K/stories260K.gguf"); }
+using test::stories;
 std::string smollm2() {
   const char* p = std::getenv("TRAPETUM_SMOLLM2_GGUF");
   return p ? p : "";

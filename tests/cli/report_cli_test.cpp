@@ -5,7 +5,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
-#include <unistd.h>
 
 #include "common/cli_util.h"
 #include "common/test_util.h"
@@ -20,21 +19,8 @@ using test::run_cli;
 
 namespace fs = std::filesystem;
 
-std::string stories() { return test::shared("models/stories260K/stories260K.gguf"); }
-std::string wikitext() { return test::shared("data/wikitext-2/wikitext-2-raw-v1.test.txt"); }
-
-// A fresh directory under the system temp dir, removed at the end of the test.
-struct TempDir {
-  TempDir() {
-    std::string t = (fs::temp_directory_path() / "report_cli_test-XXXXXX").string();
-    path = mkdtemp(t.data()) ? t : "";
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path.empty()) fs::remove_all(path, ec);
-  }
-  std::string path;
-};
+using test::stories;
+using test::wikitext;
 
 TEST(ReportCli, Help) {
   CliRun r = run_cli("report --help");
@@ -46,9 +32,8 @@ TEST(ReportCli, Help) {
 }
 
 TEST(ReportCli, ErrorsAreOneLine) {
-  TempDir d;
-  ASSERT_FALSE(d.path.empty());
-  const std::string out = " --out-dir " + d.path;
+  test::TempDir d;
+  const std::string out = " --out-dir " + d.path();
   expect_one_line_error(run_cli("report -m /no/such/model.gguf -f /etc/hostname" + out), {"/no/such/model.gguf"});
   if (!fs::exists(stories())) GTEST_SKIP() << "../shared not present";
   expect_one_line_error(run_cli("report -m " + stories() + " -f /no/such.txt" + out), {"/no/such.txt"});
@@ -61,25 +46,24 @@ TEST(ReportCli, ErrorsAreOneLine) {
                         {"no variants"});
   expect_one_line_error(run_cli("report -m " + stories() + " -f " + wikitext() + " --ctx 64 --stride 128" + out),
                         {"--stride"});
-  EXPECT_TRUE(fs::is_empty(d.path));
+  EXPECT_TRUE(fs::is_empty(d.path()));
 }
 
 TEST(ReportCli, SmallSweepOfStories) {
   if (!fs::exists(stories()) || !fs::exists(wikitext())) GTEST_SKIP() << "../shared not present";
-  TempDir d;
-  ASSERT_FALSE(d.path.empty());
-  const std::string keep = d.path + "/cbk";
+  test::TempDir d;
+  const std::string keep = d.path() + "/cbk";
   CliRun r = run_cli("report -m " + stories() + " -f " + wikitext() +
                      " --max-tokens 512 --ctx 128 --stride 64 --codecs q8,q4g64 --recipes '' --target-bpw ''"
                      " --outliers-variants '' --greedy-tokens 4 --threads 2 --name tiny --keep " +
-                     keep + " --out-dir " + d.path);
+                     keep + " --out-dir " + d.path());
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.err.find("q4g64: quantize"), std::string::npos) << r.err;
   EXPECT_TRUE(fs::exists(keep + "/q8.cbk"));
   EXPECT_TRUE(fs::exists(keep + "/q4g64.cbk"));
 
   std::string md;
-  ASSERT_TRUE(read_text_file(d.path + "/press-tiny.md", &md));
+  ASSERT_TRUE(read_text_file(d.path() + "/press-tiny.md", &md));
   EXPECT_NE(md.find("| variant | bits/weight | file MB | ppl | Δppl | KL mean | KL p99 | top-1 % | greedy 4/4 prompts"),
             std::string::npos)
       << md;
@@ -98,7 +82,7 @@ TEST(ReportCli, SmallSweepOfStories) {
     EXPECT_NE(md.find(h), std::string::npos) << h << "\n" << md;
 
   std::string js;
-  ASSERT_TRUE(read_text_file(d.path + "/press-tiny.json", &js));
+  ASSERT_TRUE(read_text_file(d.path() + "/press-tiny.json", &js));
   const nlohmann::json j = nlohmann::json::parse(js, nullptr, false);
   ASSERT_FALSE(j.is_discarded()) << js;
   ASSERT_EQ(j["variants"].size(), 2u);
@@ -119,7 +103,7 @@ TEST(ReportCli, SmallSweepOfStories) {
   EXPECT_GT(q8["top1"].get<double>(), 0.5);
   // The PNG only when gnuplot is installed.
   if (system("command -v gnuplot >/dev/null 2>&1") == 0) {
-    EXPECT_TRUE(fs::exists(d.path + "/press-tiny.png")) << r.err;
+    EXPECT_TRUE(fs::exists(d.path() + "/press-tiny.png")) << r.err;
   }
 }
 

@@ -16,6 +16,9 @@ namespace trapetum::test {
 inline std::string test_data(const std::string& rel) { return std::string(TRAPETUM_TEST_DATA) + "/" + rel; }
 inline std::string shared_dir() { return std::string(TRAPETUM_SHARED_DIR); }
 inline std::string shared(const std::string& rel) { return shared_dir() + "/" + rel; }
+// The real files of ../shared that many tests read.
+inline std::string stories() { return shared("models/stories260K/stories260K.gguf"); }
+inline std::string wikitext() { return shared("data/wikitext-2/wikitext-2-raw-v1.test.txt"); }
 
 // A fresh directory under the system temp dir, removed on destruction.
 class TempDir {

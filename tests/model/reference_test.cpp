@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "backend/cpu_backend.h"
+#include "common/model_util.h"
 #include "common/test_util.h"
 #include "core/thread_pool.h"
 #include "model/model.h"
@@ -47,37 +48,6 @@ std::vector<std::string> case_names() {
 }
 
 bool slow_tests_skipped() { return std::getenv("TRAPETUM_SKIP_SLOW") != nullptr; }
-
-struct Loaded {
-  std::unique_ptr<Model> model;
-  std::unique_ptr<CpuBackend> backend;
-  std::unique_ptr<Transformer> t;
-};
-
-Loaded load(const std::string& path) {
-  Loaded l;
-  auto m = Model::load(path);
-  EXPECT_TRUE(m.ok()) << m.error();
-  if (!m.ok()) return l;
-  l.model = std::move(m.value());
-  l.backend = std::make_unique<CpuBackend>(ThreadPool::default_threads());
-  auto t = Transformer::create(*l.model, *l.backend);
-  EXPECT_TRUE(t.ok()) << t.error();
-  if (t.ok()) l.t = std::move(t.value());
-  return l;
-}
-
-std::vector<float> all_logits(const Transformer& t, const std::vector<int32_t>& ids) {
-  const int vocab = t.config().vocab_size;
-  std::vector<float> out(ids.size() * size_t(vocab), std::nanf(""));
-  auto s = Session::create(t, int(ids.size()) + 1, 7);  // a batch of 7 exercises chunked prefill
-  EXPECT_TRUE(s.ok()) << s.error();
-  auto st = s.value()->eval_all(ids, [&](int64_t i, const float* l) {
-    std::copy(l, l + vocab, out.begin() + i * vocab);
-  });
-  EXPECT_TRUE(st.ok()) << st.error();
-  return out;
-}
 
 std::vector<int32_t> greedy(const Transformer& t, const std::vector<int32_t>& prompt, int n) {
   auto s = Session::create(t, int(prompt.size()) + n + 1);
@@ -118,7 +88,7 @@ void compare_logits(const Transformer& t, const json& prompt, const std::string&
   const std::string raw = test::read_file(dir + "/" + prompt["logits_file"].get<std::string>());
   ASSERT_EQ(raw.size(), ids.size() * size_t(vocab) * 4) << what << ": fixture size";
   const float* want = reinterpret_cast<const float*>(raw.data());
-  const std::vector<float> got = all_logits(t, ids);
+  const std::vector<float> got = test::all_logits(t, ids, 7);  // a batch of 7 exercises chunked prefill
   float max_abs = 0, max_diff = 0;
   for (size_t i = 0; i < got.size(); ++i) {
     max_abs = std::max(max_abs, std::fabs(want[i]));
@@ -132,7 +102,7 @@ void compare_logits(const Transformer& t, const json& prompt, const std::string&
 }
 
 TEST_P(Reference, LogitsAtEveryPosition) {
-  Loaded l = load(model_path_);
+  test::Loaded l = test::load_for_cpu(model_path_, ThreadPool::default_threads());
   ASSERT_TRUE(l.t);
   ASSERT_EQ(l.model->config().vocab_size, ref_["vocab_size"].get<int>());
   for (size_t i = 0; i < ref_["prompts"].size(); ++i)
@@ -140,7 +110,7 @@ TEST_P(Reference, LogitsAtEveryPosition) {
 }
 
 TEST_P(Reference, GreedyContinuations) {
-  Loaded l = load(model_path_);
+  test::Loaded l = test::load_for_cpu(model_path_, ThreadPool::default_threads());
   ASSERT_TRUE(l.t);
   for (const auto& p : ref_["prompts"]) {
     const std::vector<int32_t> want = p["greedy"];
@@ -149,7 +119,7 @@ TEST_P(Reference, GreedyContinuations) {
 }
 
 TEST_P(Reference, TokenizerMatchesPromptIds) {
-  Loaded l = load(model_path_);
+  test::Loaded l = test::load_for_cpu(model_path_, ThreadPool::default_threads());
   ASSERT_TRUE(l.model);
   const bool gguf = model_path_.size() > 5 && model_path_.substr(model_path_.size() - 5) == ".gguf";
   for (const auto& p : ref_["prompts"]) {
@@ -170,7 +140,7 @@ TEST_P(Reference, SameWeightsInOtherFilesGiveSameLogits) {
   for (const auto& other : ref_["gguf_paths"]) {
     const std::string path = resolve(other.get<std::string>());
     ASSERT_FALSE(path.empty()) << other;
-    Loaded l = load(path);
+    test::Loaded l = test::load_for_cpu(path, ThreadPool::default_threads());
     ASSERT_TRUE(l.t);
     for (size_t i = 0; i < ref_["prompts"].size(); ++i)
       compare_logits(*l.t, ref_["prompts"][i], dir_, GetParam() + " via " + fs::path(path).filename().string() +
@@ -180,7 +150,7 @@ TEST_P(Reference, SameWeightsInOtherFilesGiveSameLogits) {
 
 TEST_P(Reference, Perplexity) {
   if (!ref_.contains("perplexity")) GTEST_SKIP();
-  Loaded l = load(model_path_);
+  test::Loaded l = test::load_for_cpu(model_path_, ThreadPool::default_threads());
   ASSERT_TRUE(l.t);
   int ran = 0;
   for (const auto& p : ref_["perplexity"]) {

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <random>
 
+#include "common/model_util.h"
 #include "common/test_util.h"
 #include "model/model.h"
 #include "press/delta.h"
@@ -16,20 +17,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string stories() { return test::shared("models/stories260K/stories260K.gguf"); }
-
-std::unique_ptr<Model> load(const std::string& path) {
-  auto m = Model::load(path);
-  EXPECT_TRUE(m.ok()) << m.error();
-  return m.ok() ? std::move(m.value()) : nullptr;
-}
-
-std::vector<float> tensor_f32(const Model& m, const std::string& name) {
-  const TensorView& v = m.tensors().at(name);
-  std::vector<float> f(size_t(v.numel()));
-  for (int64_t r = 0; r < v.rows(); ++r) dequantize_row(v, r, f.data() + r * v.cols());
-  return f;
-}
+using test::stories;
 
 // ||a - b|| / ||b|| over every tensor of b.
 double model_rel_error(const Model& a, const Model& b) {
@@ -37,7 +25,7 @@ double model_rel_error(const Model& a, const Model& b) {
   for (const auto& [name, view] : b.tensors()) {
     EXPECT_TRUE(a.tensors().count(name)) << name;
     if (!a.tensors().count(name)) continue;
-    const auto x = tensor_f32(a, name), y = tensor_f32(b, name);
+    const auto x = test::tensor_f32(a, name), y = test::tensor_f32(b, name);
     for (size_t i = 0; i < y.size(); ++i) {
       e += double(x[i] - y[i]) * (x[i] - y[i]);
       n += double(y[i]) * y[i];
@@ -68,10 +56,10 @@ class DeltaTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!fs::exists(stories())) GTEST_SKIP() << "no " << stories();
-    base_ = load(stories());
+    base_ = test::load_model(stories());
     ASSERT_TRUE(base_);
     write_finetuned(*base_, tmp_.file("ft"));
-    ft_ = load(tmp_.file("ft"));
+    ft_ = test::load_model(tmp_.file("ft"));
     ASSERT_TRUE(ft_);
     DeltaOptions o;
     o.recipe = Recipe::single_codec("q8").value();
@@ -90,7 +78,7 @@ TEST_F(DeltaTest, MaterializeCbkRecoversFinetuned) {
   MaterializeOptions m;
   m.recipe = Recipe::single_codec("f32").value();
   ASSERT_TRUE(materialize_delta(stories(), tmp_.file("d.cbk"), tmp_.file("out.cbk"), m).ok());
-  auto out = load(tmp_.file("out.cbk"));
+  auto out = test::load_model(tmp_.file("out.cbk"));
   ASSERT_TRUE(out);
   EXPECT_EQ(out->config().rope_layout, RopeLayout::kHalf);  // the fine-tuned model's layout
   const double err = model_rel_error(*out, *ft_);
@@ -101,7 +89,7 @@ TEST_F(DeltaTest, MaterializeCbkRecoversFinetuned) {
 TEST_F(DeltaTest, MaterializeHfDir) {
   MaterializeOptions m;
   ASSERT_TRUE(materialize_delta(stories(), tmp_.file("d.cbk"), tmp_.file("out_hf"), m).ok());
-  auto out = load(tmp_.file("out_hf"));
+  auto out = test::load_model(tmp_.file("out_hf"));
   ASSERT_TRUE(out);
   EXPECT_LT(model_rel_error(*out, *ft_), 1e-3);
 }
@@ -127,7 +115,7 @@ TEST_F(DeltaTest, DeltaIsNotAModel) {
 TEST_F(DeltaTest, MismatchedShapesNameTheTensor) {
   const std::string other = test::test_data("models/tiny_llama/model.gguf");
   if (!fs::exists(other)) GTEST_SKIP();
-  auto o = load(other);
+  auto o = test::load_model(other);
   ASSERT_TRUE(o);
   DeltaOptions d;
   d.recipe = Recipe::single_codec("q8").value();

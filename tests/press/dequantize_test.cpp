@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "backend/cpu_backend.h"
+#include "common/model_util.h"
 #include "common/test_util.h"
 #include "model/model.h"
 #include "model/transformer.h"
@@ -19,27 +20,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string stories() { return test::shared("models/stories260K/stories260K.gguf"); }
-
-std::unique_ptr<Model> load(const std::string& path) {
-  auto m = Model::load(path);
-  EXPECT_TRUE(m.ok()) << m.error();
-  return m.ok() ? std::move(m.value()) : nullptr;
-}
+using test::stories;
 
 // Logits at every position of one forward pass.
 std::vector<float> logits(const Model& m, const std::vector<int32_t>& ids) {
   CpuBackend backend(2);
   auto t = Transformer::create(m, backend);
   EXPECT_TRUE(t.ok()) << t.error();
-  if (!t.ok()) return {};
-  const int vocab = m.config().vocab_size;
-  std::vector<float> out(ids.size() * size_t(vocab), std::nanf(""));
-  auto s = Session::create(*t.value(), int(ids.size()) + 1, 4);
-  EXPECT_TRUE(s.ok()) << s.error();
-  auto st = s.value()->eval_all(ids, [&](int64_t i, const float* l) { std::copy(l, l + vocab, out.begin() + i * vocab); });
-  EXPECT_TRUE(st.ok()) << st.error();
-  return out;
+  return t.ok() ? test::all_logits(*t.value(), ids, 4) : std::vector<float>{};
 }
 
 // max |a - b| / max |a|
@@ -53,20 +41,13 @@ double rel_diff(const std::vector<float>& a, const std::vector<float>& b) {
   return m > 0 ? d / m : d;
 }
 
-std::vector<float> tensor_f32(const Model& m, const std::string& name) {
-  const TensorView& v = m.tensors().at(name);
-  std::vector<float> f(size_t(v.numel()));
-  for (int64_t r = 0; r < v.rows(); ++r) dequantize_row(v, r, f.data() + r * v.cols());
-  return f;
-}
-
 // Dequantizes src into dir and checks logits and tokenization against the source.
 void check_round_trip(const std::string& src_path, const std::string& dir, double tol) {
-  auto src = load(src_path);
+  auto src = test::load_model(src_path);
   ASSERT_TRUE(src);
   auto r = dequantize_model(*src, dir, {});
   ASSERT_TRUE(r.ok()) << r.error();
-  auto out = load(dir);
+  auto out = test::load_model(dir);
   ASSERT_TRUE(out);
   EXPECT_EQ(out->config().rope_layout, RopeLayout::kHalf);
   const std::string text = "Once upon a time, a little girl named Lily saw a big dog. <s> xyz\n";
@@ -86,7 +67,7 @@ TEST(Dequantize, GgufToHfSameLogits) {
 TEST(Dequantize, CbkToHfSameLogits) {
   if (!fs::exists(stories())) GTEST_SKIP() << "no " << stories();
   test::TempDir tmp;
-  auto src = load(stories());
+  auto src = test::load_model(stories());
   ASSERT_TRUE(src);
   PressOptions po;
   po.recipe = Recipe::single_codec("q4g32").value();
@@ -103,16 +84,16 @@ TEST(Dequantize, UnpermutesGgufQkExactly) {
   const std::string dir = test::test_data("models/tiny_llama");
   if (!fs::exists(dir + "/model.gguf")) GTEST_SKIP();
   test::TempDir tmp;
-  auto gguf = load(dir + "/model.gguf");
-  auto hf = load(dir);
+  auto gguf = test::load_model(dir + "/model.gguf");
+  auto hf = test::load_model(dir);
   ASSERT_TRUE(gguf && hf);
   ASSERT_EQ(gguf->config().rope_layout, RopeLayout::kInterleaved);
   ASSERT_TRUE(dequantize_model(*gguf, tmp.file("hf"), {}).ok());
-  auto out = load(tmp.file("hf"));
+  auto out = test::load_model(tmp.file("hf"));
   ASSERT_TRUE(out);
   for (const auto& [name, view] : hf->tensors()) {
     ASSERT_TRUE(out->tensors().count(name)) << name;
-    EXPECT_EQ(tensor_f32(*out, name), tensor_f32(*hf, name)) << name;
+    EXPECT_EQ(test::tensor_f32(*out, name), test::tensor_f32(*hf, name)) << name;
   }
 }
 
@@ -129,7 +110,7 @@ TEST(Dequantize, PermuteInvertsUnpermute) {
 TEST(Dequantize, RefusesToOverwriteAndF16Loads) {
   if (!fs::exists(stories())) GTEST_SKIP() << "no " << stories();
   test::TempDir tmp;
-  auto src = load(stories());
+  auto src = test::load_model(stories());
   ASSERT_TRUE(src);
   fs::create_directories(tmp.file("hf"));
   auto r = dequantize_model(*src, tmp.file("hf"), {});
@@ -139,7 +120,7 @@ TEST(Dequantize, RefusesToOverwriteAndF16Loads) {
   o.force = true;
   o.dtype = DType::kF16;
   ASSERT_TRUE(dequantize_model(*src, tmp.file("hf"), o).ok());
-  auto out = load(tmp.file("hf"));
+  auto out = test::load_model(tmp.file("hf"));
   ASSERT_TRUE(out);
   EXPECT_EQ(out->tensors().at("blk.0.attn_q.weight").dtype, DType::kF16);
   for (const auto& e : fs::directory_iterator(tmp.path()))  // no temporary directory left behind

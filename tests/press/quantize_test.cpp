@@ -14,7 +14,7 @@
 namespace trapetum {
 namespace {
 
-std::string stories() { return test::shared("models/stories260K/stories260K.gguf"); }
+using test::stories;
 
 // Heavy-tailed weights (Student-t, 3 degrees of freedom), where outliers matter.
 std::vector<float> heavy_tailed(int64_t n, std::mt19937& rng) {

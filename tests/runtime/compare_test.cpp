@@ -13,6 +13,7 @@
 #include <random>
 
 #include "backend/cpu_backend.h"
+#include "common/model_util.h"
 #include "common/test_util.h"
 #include "core/str.h"
 #include "runtime/perplexity.h"
@@ -144,27 +145,8 @@ TEST(GreedyMatch, PrefixAndTotal) {
   EXPECT_EQ(m.match_total, 1);
 }
 
-struct Loaded {
-  std::unique_ptr<Model> model;
-  std::unique_ptr<CpuBackend> backend;
-  std::unique_ptr<Transformer> t;
-};
-
-Loaded load(const std::string& path) {
-  Loaded l;
-  auto m = Model::load(path);
-  EXPECT_TRUE(m.ok()) << m.error();
-  if (!m.ok()) return l;
-  l.model = std::move(m.value());
-  l.backend = std::make_unique<CpuBackend>(2);
-  auto t = Transformer::create(*l.model, *l.backend);
-  EXPECT_TRUE(t.ok()) << t.error();
-  if (t.ok()) l.t = std::move(t.value());
-  return l;
-}
-
-std::string stories() { return test::shared("models/stories260K/stories260K.gguf"); }
-std::string wikitext() { return test::shared("data/wikitext-2/wikitext-2-raw-v1.test.txt"); }
+using test::stories;
+using test::wikitext;
 
 std::vector<int32_t> wiki_ids(const Model& m, size_t n) {
   std::string text;
@@ -176,7 +158,7 @@ std::vector<int32_t> wiki_ids(const Model& m, size_t n) {
 
 TEST(Compare, ModelAgainstItselfIsExact) {
   if (!fs::exists(stories()) || !fs::exists(wikitext())) GTEST_SKIP() << "../shared not present";
-  Loaded a = load(stories()), b = load(stories());
+  test::Loaded a = test::load_for_cpu(stories(), 2), b = test::load_for_cpu(stories(), 2);
   ASSERT_TRUE(a.t && b.t);
   ASSERT_TRUE(check_same_vocab(*a.model, *b.model).ok());
   const std::vector<int32_t> ids = wiki_ids(*a.model, 300);
@@ -215,18 +197,6 @@ TEST(Compare, ModelAgainstItselfIsExact) {
 }
 
 // Logits of every position of ids.
-std::vector<float> all_logits(const Transformer& t, const std::vector<int32_t>& ids) {
-  const int vocab = t.config().vocab_size;
-  std::vector<float> out(ids.size() * size_t(vocab));
-  auto s = Session::create(t, int(ids.size()));
-  EXPECT_TRUE(s.ok()) << s.error();
-  auto st = s.value()->eval_all(ids, [&](int64_t i, const float* l) {
-    std::copy(l, l + vocab, out.begin() + i * vocab);
-  });
-  EXPECT_TRUE(st.ok()) << st.error();
-  return out;
-}
-
 std::vector<float> read_f32(const std::string& path) {
   const std::string bytes = test::read_file(path);
   std::vector<float> v(bytes.size() / 4);
@@ -238,7 +208,7 @@ TEST(Compare, F16TwinAgainstF32GivesSmallKl) {
   const std::string f32 = test::test_data("models/tiny_llama/model.gguf");
   const std::string f16 = test::test_data("models/tiny_llama/model_f16.gguf");
   if (!fs::exists(f32) || !fs::exists(f16)) GTEST_SKIP() << "tiny_llama fixtures not present";
-  Loaded ref = load(f32), quant = load(f16);
+  test::Loaded ref = test::load_for_cpu(f32, 2), quant = test::load_for_cpu(f16, 2);
   ASSERT_TRUE(ref.t && quant.t);
   ASSERT_TRUE(check_same_vocab(*ref.model, *quant.model).ok());
   if (fs::exists(wikitext())) {
@@ -266,7 +236,7 @@ TEST(Compare, F16TwinAgainstF32GivesSmallKl) {
     const auto& p = ref_json["prompts"][k];
     if (p["logits_file"].is_null()) continue;
     const std::vector<int32_t> ids = p["ids"].get<std::vector<int32_t>>();
-    const std::vector<float> a = all_logits(*ref.t, ids), b = all_logits(*quant.t, ids);
+    const std::vector<float> a = test::all_logits(*ref.t, ids, 128), b = test::all_logits(*quant.t, ids, 128);
     const std::vector<float> ha = read_f32(test::test_data("models/tiny_llama/" + p["logits_file"].get<std::string>()));
     const std::vector<float> hb =
         read_f32(test::test_data("models/tiny_llama_f16/" + p["logits_file"].get<std::string>()));
@@ -289,7 +259,7 @@ TEST(Compare, RefusesModelsWithDifferentTokenizers) {
   const std::string llama = test::test_data("models/tiny_llama/model.gguf");
   const std::string llama3 = test::test_data("models/tiny_llama3_rope/model.gguf");
   if (!fs::exists(llama) || !fs::exists(llama3)) GTEST_SKIP() << "fixtures not present";
-  Loaded a = load(llama), b = load(llama3);
+  test::Loaded a = test::load_for_cpu(llama, 2), b = test::load_for_cpu(llama3, 2);
   ASSERT_TRUE(a.model && b.model);
   Status st = check_same_vocab(*a.model, *b.model);
   ASSERT_FALSE(st.ok());
@@ -297,7 +267,7 @@ TEST(Compare, RefusesModelsWithDifferentTokenizers) {
   EXPECT_NE(st.error().find(llama3), std::string::npos) << st.error();
   // Same vocabulary size, different tokens: the encodings disagree.
   if (!fs::exists(stories())) GTEST_SKIP() << "../shared not present";
-  Loaded s = load(stories());
+  test::Loaded s = test::load_for_cpu(stories(), 2);
   ASSERT_TRUE(check_same_vocab(*s.model, *a.model).ok());
   const std::string text = "Once upon a time, there was a little girl named Lily.";
   st = check_same_ids(*s.model, *a.model, document_ids(s.model->tokenizer(), text),
