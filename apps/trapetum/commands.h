@@ -20,6 +20,7 @@ void add_perplexity(CLI::App& app, int* exit_code);
 void add_tokenize(CLI::App& app, int* exit_code);
 void add_detokenize(CLI::App& app, int* exit_code);
 void add_chat(CLI::App& app, int* exit_code);
+void add_synth(CLI::App& app, int* exit_code);
 void add_compare(CLI::App& app, int* exit_code);
 void add_report(CLI::App& app, int* exit_code);
 void add_dequantize(CLI::App& app, int* exit_code);

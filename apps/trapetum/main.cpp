@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   trapetum::cli::add_chat(app, &exit_code);
   trapetum::cli::add_tokenize(app, &exit_code);
   trapetum::cli::add_detokenize(app, &exit_code);
+  trapetum::cli::add_synth(app, &exit_code);
   trapetum::cli::add_compare(app, &exit_code);
   trapetum::cli::add_report(app, &exit_code);
   trapetum::cli::add_dequantize(app, &exit_code);
