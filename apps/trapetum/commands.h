@@ -2,6 +2,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -22,6 +23,7 @@ void add_detokenize(CLI::App& app, int* exit_code);
 void add_chat(CLI::App& app, int* exit_code);
 void add_synth(CLI::App& app, int* exit_code);
 void add_compare(CLI::App& app, int* exit_code);
+void add_quantize(CLI::App& app, int* exit_code);
 void add_report(CLI::App& app, int* exit_code);
 void add_dequantize(CLI::App& app, int* exit_code);
 void add_delta(CLI::App& app, int* exit_code);
@@ -48,6 +50,10 @@ struct SamplingOptions {
 void add_sampling_options(CLI::App* cmd, SamplingOptions* o);
 // Fills params.seed (from the clock when unset) and validates; "" or an error message.
 std::string finish_sampling_options(SamplingOptions* o);
+
+// Installs a SIGINT handler that sets the returned flag (cleared here) instead of killing
+// the process; commands poll it to stop cleanly.
+std::atomic<bool>& install_sigint_flag();
 
 // Adds --threads to a subcommand (default: physical cores).
 void add_threads_option(CLI::App* cmd, int* threads);

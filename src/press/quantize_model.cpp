@@ -72,7 +72,7 @@ Result<nlohmann::json> source_json(const Model& src, bool hash) {
   return j;
 }
 
-Status plan_codecs(const Model& src, std::vector<PlanEntry>& plan, const PressOptions& o, ThreadPool& pool) {
+Status plan_codecs(std::vector<PlanEntry>& plan, const PressOptions& o, ThreadPool& pool) {
   for (PlanEntry& e : plan) e.choice = o.recipe.choose({e.name, canonical_to_hf(e.name)}, e.view.shape);
   if (o.target_bpw <= 0) return Ok{};
   std::vector<BudgetTensor> matrices;
@@ -102,7 +102,7 @@ Result<PressReport> quantize_model(const Model& src, const std::string& out_path
   Timer timer;
   ThreadPool pool(std::max(1, o.threads));
   std::vector<PlanEntry> plan = tensors_to_write(src);
-  TRY_STATUS(plan_codecs(src, plan, o, pool));
+  TRY_STATUS(plan_codecs(plan, o, pool));
   TRY(nlohmann::json source, source_json(src, o.hash_source));
   TRY(std::unique_ptr<CbkWriter> writer, CbkWriter::create(out_path));
   PressReport rep;
