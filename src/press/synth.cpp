@@ -120,8 +120,11 @@ Status replace_with(const std::string& tmp, const std::string& out) {
   } else if (fs::exists(out, ec) && !fs::remove(out, ec)) {
     return make_error(out, ": cannot remove the old file: ", ec.message());
   }
-  if (std::rename(tmp.c_str(), out.c_str()) != 0)
-    return make_error(out, ": cannot rename ", tmp, " onto it: ", std::strerror(errno));
+  if (std::rename(tmp.c_str(), out.c_str()) != 0) {
+    const int e = errno;
+    if (!old.path.empty() && std::rename(old.path.c_str(), out.c_str()) == 0) old.path.clear();  // put it back
+    return make_error(out, ": cannot rename ", tmp, " onto it: ", std::strerror(e));
+  }
   return Ok{};
 }
 
@@ -166,7 +169,9 @@ Status write_hf_dir(const SynthPlan& plan, const SynthVocab& vocab, const SynthO
 
 }  // namespace
 
-Status synth_model(const SynthOptions& o, ThreadPool& pool, const SynthProgressFn& progress) {
+Status synth_model(const SynthOptions& options, ThreadPool& pool, const SynthProgressFn& progress) {
+  SynthOptions o = options;
+  while (o.out.size() > 1 && o.out.back() == '/') o.out.pop_back();  // "dir/" names dir itself
   TRY(SynthPlan plan, plan_synth(o));
   std::error_code ec;
   const fs::path out(o.out);

@@ -241,6 +241,13 @@ TEST(SynthCli, WritesRunsAndRefusesToOverwrite) {
   ASSERT_EQ(dry.code, 0) << dry.err;
   EXPECT_NE(dry.out.find("rope_freqs.weight"), std::string::npos);
   EXPECT_FALSE(fs::exists(dir.file("big.gguf")));
+  CliRun slash = run_cli("synth --preset tiny --force -o " + dir.file("m-hf/"));  // the directory itself
+  EXPECT_EQ(slash.code, 0) << slash.err;
+  EXPECT_TRUE(fs::exists(dir.file("m-hf/config.json")));
+  CliRun not_model = run_cli("synth --preset tiny --force -o " + dir.path());
+  EXPECT_EQ(not_model.code, 1);
+  EXPECT_NE(not_model.err.find("without config.json"), std::string::npos) << not_model.err;
+  EXPECT_TRUE(fs::exists(dir.file("m.gguf")));
   CliRun missing = run_cli("synth --preset tiny -o " + dir.file("no/such/dir/m.gguf"));
   EXPECT_EQ(missing.code, 1);
   EXPECT_NE(missing.err.find("does not exist"), std::string::npos) << missing.err;
