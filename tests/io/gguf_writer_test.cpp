@@ -9,15 +9,10 @@
 #include <functional>
 
 #include "common/test_util.h"
+#include "common/writer_checks.h"
 
 namespace trapetum {
 namespace {
-
-std::vector<std::string> dir_entries(const std::string& dir) {
-  std::vector<std::string> names;
-  for (const auto& e : std::filesystem::directory_iterator(dir)) names.push_back(e.path().filename().string());
-  return names;
-}
 
 std::vector<GgufTensorSpec> two_tensors() {
   return {{"a", DType::kF32, {3, 4}}, {"b", DType::kF16, {5}}};
@@ -79,7 +74,7 @@ TEST(GgufWriter, RoundTripsMetadataAndTensors) {
       EXPECT_EQ(std::memcmp(f.view(t).data, data[i].data(), data[i].size()), 0) << t.name;
     }
   }
-  EXPECT_EQ(dir_entries(dir.path()), std::vector<std::string>{"m.gguf"});  // no temporary files left
+  EXPECT_EQ(test::dir_entries(dir.path()), std::vector<std::string>{"m.gguf"});  // no temporary files left
 }
 
 // Each error names the file and leaves neither the target nor a temporary file behind.
@@ -88,15 +83,7 @@ void expect_failure_leaves_nothing(const std::string& needle,
   test::TempDir dir;
   const std::string path = dir.file("m.gguf");
   auto w = GgufWriter::create(path, {{"general.architecture", gguf_string("llama")}}, two_tensors());
-  ASSERT_TRUE(w.ok()) << w.error();
-  const std::vector<uint8_t> a(48, 1);
-  Status st = misuse(*w.value(), a);
-  ASSERT_FALSE(st.ok()) << needle;
-  EXPECT_NE(st.error().find(path), std::string::npos) << st.error();
-  EXPECT_NE(st.error().find(needle), std::string::npos) << st.error();
-  EXPECT_FALSE(w.value()->finish().ok()) << "errors are sticky";
-  w.value().reset();
-  EXPECT_TRUE(dir_entries(dir.path()).empty());
+  test::expect_misuse_leaves_nothing(std::move(w), dir.path(), path, needle, misuse);
 }
 
 TEST(GgufWriter, UnknownTensor) {
@@ -143,7 +130,7 @@ TEST(GgufWriter, RejectsBadTensorTables) {
   expect({{"z", DType::kF32, {4, 0}}}, "dimension 0 out of range");
   auto w = GgufWriter::create(path, {{"general.alignment", gguf_u32(64)}}, {});
   EXPECT_FALSE(w.ok());
-  EXPECT_TRUE(dir_entries(dir.path()).empty());
+  EXPECT_TRUE(test::dir_entries(dir.path()).empty());
 }
 
 TEST(GgufWriter, ReplacesTargetOnlyOnSuccess) {

@@ -10,16 +10,11 @@
 #include <nlohmann/json.hpp>
 
 #include "common/test_util.h"
+#include "common/writer_checks.h"
 #include "io/safetensors.h"
 
 namespace trapetum {
 namespace {
-
-std::vector<std::string> dir_entries(const std::string& dir) {
-  std::vector<std::string> names;
-  for (const auto& e : std::filesystem::directory_iterator(dir)) names.push_back(e.path().filename().string());
-  return names;
-}
 
 nlohmann::json header_of(const std::string& path) {
   const std::string bytes = test::read_file(path);
@@ -73,25 +68,16 @@ TEST(SafetensorsWriter, RoundTripsMixedDtypesAligned) {
     EXPECT_EQ(b, end);
     end = e;
   }
-  EXPECT_EQ(dir_entries(dir.path()), std::vector<std::string>{"model.safetensors"});
+  EXPECT_EQ(test::dir_entries(dir.path()), std::vector<std::string>{"model.safetensors"});
 }
 
 std::vector<SafetensorsTensorSpec> two_tensors() { return {{"a", DType::kF32, {3, 4}}, {"b", DType::kF16, {5}}}; }
 
-void expect_failure_leaves_nothing(
-    const std::string& needle, const std::function<Status(SafetensorsWriter&, const std::vector<uint8_t>&)>& misuse) {
+void expect_failure_leaves_nothing(const std::string& needle,
+                                   const std::function<Status(SafetensorsWriter&, const std::vector<uint8_t>&)>& misuse) {
   test::TempDir dir;
   const std::string path = dir.file("model.safetensors");
-  auto w = SafetensorsWriter::create(path, two_tensors());
-  ASSERT_TRUE(w.ok()) << w.error();
-  const std::vector<uint8_t> a(48, 1);
-  Status st = misuse(*w.value(), a);
-  ASSERT_FALSE(st.ok()) << needle;
-  EXPECT_NE(st.error().find(path), std::string::npos) << st.error();
-  EXPECT_NE(st.error().find(needle), std::string::npos) << st.error();
-  EXPECT_FALSE(w.value()->finish().ok()) << "errors are sticky";
-  w.value().reset();
-  EXPECT_TRUE(dir_entries(dir.path()).empty());
+  test::expect_misuse_leaves_nothing(SafetensorsWriter::create(path, two_tensors()), dir.path(), path, needle, misuse);
 }
 
 TEST(SafetensorsWriter, UnknownTensor) {
@@ -136,7 +122,7 @@ TEST(SafetensorsWriter, RejectsBadTensorTables) {
   expect({{"", DType::kF32, {1}}}, "empty name");
   expect({{"n", DType::kF32, {-1}}}, "dimension -1 out of range");
   expect({{"bad\xff", DType::kF32, {1}}}, "not valid UTF-8");
-  EXPECT_TRUE(dir_entries(dir.path()).empty());
+  EXPECT_TRUE(test::dir_entries(dir.path()).empty());
 }
 
 TEST(SafetensorsWriter, ReplacesTargetOnlyOnSuccess) {
