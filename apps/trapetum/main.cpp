@@ -1,9 +1,13 @@
 // trapetum: the command-line entry point; each subcommand lives in its own file.
 #include <CLI/CLI.hpp>
+#include <csignal>
 
 #include "commands.h"
 
 int main(int argc, char** argv) {
+  // A file-size limit (ulimit -f) then fails a write with EFBIG, reported and cleaned up like
+  // a full disk, instead of killing the process.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"trapetum: press large language models into low-bit weights and run them"};
   app.set_version_flag("--version", std::string("trapetum ") + TRAPETUM_VERSION);
   app.require_subcommand(1);

@@ -6,7 +6,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <nlohmann/json.hpp>
 #include <xxhash.h>
 
 #include "io/cbk.h"
@@ -41,7 +40,7 @@ CbkWriter::~CbkWriter() {
 
 Status CbkWriter::write(const void* p, uint64_t n) {
   if (n && std::fwrite(p, 1, size_t(n), f_) != size_t(n))
-    return make_error(tmp_path_, ": write failed at byte ", pos_, ": ", std::strerror(errno));
+    return make_error(path_, ": write failed at byte ", pos_, ": ", std::strerror(errno));
   pos_ += n;
   return Ok{};
 }
@@ -54,13 +53,13 @@ Status CbkWriter::pad_to(uint64_t align) {
 
 Status CbkWriter::add(const std::string& name, DType dtype, const std::vector<int64_t>& shape, const void* data,
                       uint64_t nbytes, const SparseRowsData* outliers) {
-  if (done_ || !f_) return make_error(tmp_path_, ": tensor '", name, "' added after finish");
+  if (done_ || !f_) return make_error(path_, ": tensor '", name, "' added after finish");
   CbkTensor t;
   t.name = name;
   t.view.dtype = dtype;
   t.view.shape = shape;
   if (uint64_t(t.view.nbytes()) != nbytes)
-    return make_error(tmp_path_, ": tensor '", name, "': ", nbytes, " bytes given, its shape and codec need ",
+    return make_error(path_, ": tensor '", name, "': ", nbytes, " bytes given, its shape and codec need ",
                       t.view.nbytes());
   TRY_STATUS(pad_to(kCbkAlign));
   t.offset = pos_;
@@ -70,7 +69,7 @@ Status CbkWriter::add(const std::string& name, DType dtype, const std::vector<in
   if (outliers && outliers->nnz() > 0) {
     const uint64_t rows = uint64_t(t.view.rows()), nnz = uint64_t(outliers->nnz());
     if (outliers->row_ptr.size() != rows + 1 || outliers->vals.size() != nnz)
-      return make_error(tmp_path_, ": tensor '", name, "': outlier arrays do not match its ", rows, " rows");
+      return make_error(path_, ": tensor '", name, "': outlier arrays do not match its ", rows, " rows");
     TRY_STATUS(pad_to(kCbkAlign));
     t.outliers_offset = pos_;
     t.outliers_nbytes = cbk_outliers_bytes(rows, nnz);
@@ -91,7 +90,7 @@ Status CbkWriter::add(const std::string& name, DType dtype, const std::vector<in
 }
 
 Status CbkWriter::finish(const std::string& metadata_json) {
-  if (done_ || !f_) return make_error(tmp_path_, ": finished twice");
+  if (done_ || !f_) return make_error(path_, ": finished twice");
   const std::string index = cbk_index_to_json(entries_);
   CbkHeader h;
   h.meta_offset = pos_;
@@ -103,10 +102,10 @@ Status CbkWriter::finish(const std::string& metadata_json) {
   h.file_size = pos_;
   h.trailer_xxh64 = cbk_trailer_hash(metadata_json, index);
   const std::vector<uint8_t> bytes = cbk_header_bytes(h);
-  if (std::fseek(f_, 0, SEEK_SET) != 0) return make_error(tmp_path_, ": seek failed: ", std::strerror(errno));
+  if (std::fseek(f_, 0, SEEK_SET) != 0) return make_error(path_, ": seek failed: ", std::strerror(errno));
   if (std::fwrite(bytes.data(), 1, bytes.size(), f_) != bytes.size() || std::fflush(f_) != 0 ||
       ::fsync(::fileno(f_)) != 0)
-    return make_error(tmp_path_, ": write failed: ", std::strerror(errno));
+    return make_error(path_, ": write failed: ", std::strerror(errno));
   if (anonymous_) {
     const std::string proc = "/proc/self/fd/" + std::to_string(::fileno(f_));
     std::remove(tmp_path_.c_str());  // a stale name from an earlier run with the same pid
@@ -116,7 +115,7 @@ Status CbkWriter::finish(const std::string& metadata_json) {
   }
   const int rc = std::fclose(f_);
   f_ = nullptr;
-  if (rc != 0) return make_error(tmp_path_, ": close failed: ", std::strerror(errno));
+  if (rc != 0) return make_error(path_, ": close failed: ", std::strerror(errno));
   std::error_code ec;
   std::filesystem::rename(tmp_path_, path_, ec);
   if (ec) return make_error(path_, ": cannot rename from ", tmp_path_, ": ", ec.message());

@@ -140,6 +140,21 @@ TEST(QuantizeCli, BadArgumentsGiveOneLineErrors) {
   EXPECT_FALSE(fs::exists(out));
 }
 
+TEST(QuantizeCli, FileSizeLimitGivesACleanErrorAndNoFile) {
+  REQUIRE_STORIES();
+  test::TempDir dir;
+  const std::string out = dir.file("m.cbk");
+  // 100 KiB is less than the 0.34 MB the q8 file needs: the write fails like on a full disk.
+  const std::string cmd = "ulimit -f 200; " + std::string(TRAPETUM_CLI_PATH) + " quantize -m " + stories() + " -o " +
+                          out + " --codec q8 -q >/dev/null 2>" + dir.file("err");
+  const int status = std::system(("sh -c '" + cmd + "'").c_str());
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0);
+  const std::string err = test::read_file(dir.file("err"));
+  EXPECT_NE(err.find("write failed"), std::string::npos) << err;
+  EXPECT_NE(err.find(out), std::string::npos) << err;
+  for (const auto& e : fs::directory_iterator(dir.path())) EXPECT_EQ(e.path().filename(), "err") << e.path();
+}
+
 // Starts quantize in the background, waits for its first progress line, then sends sig.
 void interrupt_midway(int sig) {
   const std::string model = smollm2();
