@@ -24,6 +24,7 @@ void add_chat(CLI::App& app, int* exit_code);
 void add_synth(CLI::App& app, int* exit_code);
 void add_compare(CLI::App& app, int* exit_code);
 void add_quantize(CLI::App& app, int* exit_code);
+void add_bench(CLI::App& app, int* exit_code);
 void add_report(CLI::App& app, int* exit_code);
 void add_dequantize(CLI::App& app, int* exit_code);
 void add_delta(CLI::App& app, int* exit_code);

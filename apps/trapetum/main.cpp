@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   trapetum::cli::add_synth(app, &exit_code);
   trapetum::cli::add_compare(app, &exit_code);
   trapetum::cli::add_quantize(app, &exit_code);
+  trapetum::cli::add_bench(app, &exit_code);
   trapetum::cli::add_report(app, &exit_code);
   trapetum::cli::add_dequantize(app, &exit_code);
   trapetum::cli::add_delta(app, &exit_code);

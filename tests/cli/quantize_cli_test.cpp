@@ -140,6 +140,36 @@ TEST(QuantizeCli, BadArgumentsGiveOneLineErrors) {
   EXPECT_FALSE(fs::exists(out));
 }
 
+TEST(BenchCli, ReportsSpeedBytesAndBandwidthOfAPressedModel) {
+  REQUIRE_STORIES();
+  test::TempDir dir;
+  const std::string cbk = dir.file("m.cbk");
+  ASSERT_EQ(run_cli("quantize -m " + stories() + " -o " + cbk + " --codec q4g64 -q").code, 0);
+  CliRun r = run_cli("bench -m " + cbk + " -p 16 -n 8 -r 2 -t 2 --bandwidth-mb 32 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  for (const char* k : {"pp_tok_s", "tg_tok_s"}) {
+    EXPECT_GT(j[k]["median"].get<double>(), 0.0) << k;
+    EXPECT_LE(j[k]["min"].get<double>(), j[k]["median"].get<double>()) << k;
+    EXPECT_GE(j[k]["max"].get<double>(), j[k]["median"].get<double>()) << k;
+  }
+  EXPECT_EQ(j["tg_runs"].size(), 2u);
+  // Per decode step: every layer matrix and the head in q4g64, plus one embedding row.
+  auto f = CbkFile::open(cbk);
+  ASSERT_TRUE(f.ok());
+  uint64_t want = 0;
+  for (const CbkTensor& t : f.value()->tensors())
+    if (t.name.rfind("blk.", 0) == 0 && t.view.shape.size() == 2) want += t.nbytes;
+    else if (t.name == "output.weight") want += t.nbytes;
+    else if (t.name == "token_embd.weight") want += uint64_t(t.view.row_bytes());
+  EXPECT_EQ(j["decode_weight_bytes"].get<uint64_t>(), want);
+  EXPECT_GT(j["copy_bandwidth_gb_s"].get<double>(), 0.1);
+  EXPECT_NEAR(j["bandwidth_fraction"].get<double>(),
+              j["achieved_gb_s"].get<double>() / j["copy_bandwidth_gb_s"].get<double>(), 1e-9);
+  EXPECT_EQ(run_cli("bench --help").code, 0);
+  expect_one_line_error(run_cli("bench -m " + cbk + " -p 4000 -n 100"), {"context"});
+}
+
 TEST(QuantizeCli, FileSizeLimitGivesACleanErrorAndNoFile) {
   REQUIRE_STORIES();
   test::TempDir dir;

@@ -1,0 +1,99 @@
+// `trapetum bench`: pp and tg tokens/s (median and spread), load time, peak RSS, weight
+// bytes per decode token, and the bandwidth they imply against the machine's measured copy
+// bandwidth (the batch-1 decode roofline).
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "core/thread_pool.h"
+#include "core/timer.h"
+#include "runtime/bandwidth.h"
+#include "runtime/bench.h"
+
+namespace trapetum::cli {
+namespace {
+
+struct BenchCliOptions {
+  std::string model;
+  BenchOptions bench;
+  int threads = 1;
+  int bw_mb = 1024;
+  bool json = false;
+};
+
+int bench_main(const BenchCliOptions& o) {
+  auto loaded = load_for_inference(o.model, o.threads);
+  if (!loaded.ok()) return report_error(loaded.error());
+  LoadedModel& m = loaded.value();
+  const int need = o.bench.prompt_tokens + o.bench.gen_tokens + 1;
+  if (need > m.model->config().max_seq_len)
+    return report_error(str_cat("-p + -n = ", need - 1, " tokens exceeds the model's context of ",
+                                m.model->config().max_seq_len));
+  auto r = run_bench(*m.transformer, o.bench);
+  if (!r.ok()) return report_error(r.error());
+  const BenchResult& b = r.value();
+  const double rss = peak_rss_mb();  // before the bandwidth buffers exist
+  BandwidthResult bw;
+  {
+    ThreadPool pool(o.threads);  // the backend's pool is idle meanwhile: no oversubscription
+    bw = measure_copy_bandwidth(pool, int64_t(o.bw_mb) << 20, 5);
+  }
+  const int64_t bytes = decode_weight_bytes(*m.model);
+  const double achieved = double(bytes) * b.tg_tok_s.median / 1e9;
+  const double roofline = bw.gb_per_s * 1e9 / double(bytes);
+  if (o.json) {
+    auto spread = [](const Spread& s) { return nlohmann::json{{"median", s.median}, {"min", s.min}, {"max", s.max}}; };
+    nlohmann::json j{{"model", o.model},
+                     {"threads", o.threads},
+                     {"reps", o.bench.reps},
+                     {"prompt_tokens", o.bench.prompt_tokens},
+                     {"gen_tokens", o.bench.gen_tokens},
+                     {"pp_tok_s", spread(b.pp_tok_s)},
+                     {"tg_tok_s", spread(b.tg_tok_s)},
+                     {"pp_runs", b.pp_runs},
+                     {"tg_runs", b.tg_runs},
+                     {"load_s", m.load_seconds},
+                     {"peak_rss_mb", rss},
+                     {"decode_weight_bytes", bytes},
+                     {"achieved_gb_s", achieved},
+                     {"copy_bandwidth_gb_s", bw.gb_per_s},
+                     {"bandwidth_fraction", achieved / bw.gb_per_s},
+                     {"roofline_tg_tok_s", roofline}};
+    std::puts(j.dump(2).c_str());
+    return 0;
+  }
+  std::printf("model            %s\n", o.model.c_str());
+  std::printf("threads          %d, %d reps\n", o.threads, o.bench.reps);
+  std::printf("load             %.3f s\n", m.load_seconds);
+  std::printf("pp%-5d          %9.1f tok/s  (min %.1f, max %.1f)\n", o.bench.prompt_tokens, b.pp_tok_s.median,
+              b.pp_tok_s.min, b.pp_tok_s.max);
+  std::printf("tg%-5d          %9.1f tok/s  (min %.1f, max %.1f)\n", o.bench.gen_tokens, b.tg_tok_s.median,
+              b.tg_tok_s.min, b.tg_tok_s.max);
+  std::printf("weights/token    %.2f MB read per decode step\n", double(bytes) / 1e6);
+  std::printf("achieved         %.2f GB/s = %.1f%% of the measured copy bandwidth %.2f GB/s\n", achieved,
+              100.0 * achieved / bw.gb_per_s, bw.gb_per_s);
+  std::printf("roofline         %.1f tok/s (bandwidth / weight bytes per token)\n", roofline);
+  std::printf("peak RSS         %.0f MiB\n", rss);
+  return 0;
+}
+
+}  // namespace
+
+void add_bench(CLI::App& app, int* exit_code) {
+  auto o = std::make_shared<BenchCliOptions>();
+  CLI::App* cmd = app.add_subcommand("bench", "Prompt and generation speed against the memory-bandwidth roofline");
+  cmd->add_option("-m,--model", o->model, "Model: a .gguf or .cbk file, or a HuggingFace model directory")->required();
+  cmd->add_option("-p,--prompt-tokens", o->bench.prompt_tokens, "Prompt tokens (pp)")
+      ->check(CLI::Range(0, 1 << 20))->capture_default_str();
+  cmd->add_option("-n,--gen-tokens", o->bench.gen_tokens, "Generated tokens (tg)")
+      ->check(CLI::Range(0, 1 << 20))->capture_default_str();
+  cmd->add_option("-r,--reps", o->bench.reps, "Repetitions; the median is reported")
+      ->check(CLI::Range(1, 1000))->capture_default_str();
+  cmd->add_option("--bandwidth-mb", o->bw_mb, "Size of each buffer of the bandwidth copy")
+      ->check(CLI::Range(16, 1 << 16))->capture_default_str();
+  cmd->add_flag("--json", o->json, "Print JSON");
+  add_threads_option(cmd, &o->threads);
+  cmd->callback([o, exit_code] { *exit_code = bench_main(*o); });
+}
+
+}  // namespace trapetum::cli
