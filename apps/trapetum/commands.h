@@ -25,6 +25,8 @@ void add_synth(CLI::App& app, int* exit_code);
 void add_compare(CLI::App& app, int* exit_code);
 void add_quantize(CLI::App& app, int* exit_code);
 void add_bench(CLI::App& app, int* exit_code);
+// `bench kernels`, a subcommand of bench; returns it.
+CLI::App* add_bench_kernels(CLI::App* bench, int* exit_code);
 void add_report(CLI::App& app, int* exit_code);
 void add_dequantize(CLI::App& app, int* exit_code);
 void add_delta(CLI::App& app, int* exit_code);
@@ -41,6 +43,9 @@ struct LoadedModel {
   double load_seconds = 0;
 };
 
+// CPU backend options from TRAPETUM_ISA (generic, avx2, avx512, neon: force a lower ISA) and
+// TRAPETUM_ACT (int8, the default, or f32: exact float activations).
+Result<CpuOptions> cpu_options_from_env();
 Result<LoadedModel> load_for_inference(const std::string& path, int threads);
 
 // Sampling flags shared by run and chat; seed < 0 means "from the clock".
@@ -58,6 +63,9 @@ std::atomic<bool>& install_sigint_flag();
 
 // Adds --threads to a subcommand (default: physical cores).
 void add_threads_option(CLI::App* cmd, int* threads);
+
+// Adds --kv-type f16|q8|f32 (the KV cache's element type; default f16) to a subcommand.
+void add_kv_type_option(CLI::App* cmd, KvType* type);
 
 // Escapes s for a JSON string (UTF-8 kept, invalid bytes replaced).
 std::string json_string(const std::string& s);

@@ -1,8 +1,10 @@
 // Helpers shared by the subcommands.
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
@@ -30,11 +32,30 @@ int report_error(const std::string& message) {
   return 1;
 }
 
+Result<CpuOptions> cpu_options_from_env() {
+  CpuOptions o;
+  if (const char* v = std::getenv("TRAPETUM_ISA"); v && *v) {
+    const auto isa = cpu::isa_from_name(v);
+    if (!isa) return make_error("TRAPETUM_ISA: unknown ISA '", v, "' (generic, avx2, avx512 or neon)");
+    const auto ok = cpu::supported_isas();
+    if (std::find(ok.begin(), ok.end(), *isa) == ok.end())
+      return make_error("TRAPETUM_ISA: this CPU cannot run ", v, " (best: ", cpu::isa_name(cpu::detect_isa()), ")");
+    o.isa = *isa;
+  }
+  if (const char* v = std::getenv("TRAPETUM_ACT"); v && *v) {
+    const std::string s = v;
+    if (s != "int8" && s != "f32") return make_error("TRAPETUM_ACT: unknown mode '", s, "' (int8 or f32)");
+    o.act = s == "int8" ? cpu::ActMode::kInt8 : cpu::ActMode::kFloat;
+  }
+  return o;
+}
+
 Result<LoadedModel> load_for_inference(const std::string& path, int threads) {
   LoadedModel m;
   Timer t;
+  TRY(const CpuOptions opts, cpu_options_from_env());
   TRY(m.model, Model::load(path));
-  m.backend = std::make_unique<CpuBackend>(threads);
+  m.backend = std::make_unique<CpuBackend>(threads, opts);
   TRY(m.transformer, Transformer::create(*m.model, *m.backend));
   m.load_seconds = t.seconds();
   return m;
@@ -63,6 +84,15 @@ void add_threads_option(CLI::App* cmd, int* threads) {
   cmd->add_option("-t,--threads", *threads, "Worker threads (default: physical cores)")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
+}
+
+void add_kv_type_option(CLI::App* cmd, KvType* type) {
+  *type = KvType::kF16;
+  const std::vector<std::pair<std::string, KvType>> names = {
+      {"f16", KvType::kF16}, {"q8", KvType::kQ8}, {"f32", KvType::kF32}};
+  cmd->add_option("--kv-type", *type, "KV cache element type: f16, q8 (int8 blocks of 32) or f32 (exact)")
+      ->transform(CLI::CheckedTransformer(names))
+      ->default_str("f16");
 }
 
 std::string json_string(const std::string& s) {

@@ -7,6 +7,7 @@
 
 #include "core/result.h"
 #include "core/tensor.h"
+#include "kernels/kv_type.h"
 #include "kernels/rope_layout.h"
 
 namespace trapetum {
@@ -19,11 +20,13 @@ class Buffer {
   virtual int64_t size() const = 0;  // in floats
 };
 
-// One layer of the KV cache: k and v are (n_kv_heads, capacity, head_dim).
+// One layer of the KV cache: k and v are (n_kv_heads, capacity, row) where a row holds
+// head_dim values in kv_row_bytes(type, head_dim) bytes (kernels/kv_type.h).
 struct KvLayerView {
-  float* k;
-  float* v;
+  void* k;
+  void* v;
   int capacity;
+  KvType type = KvType::kF32;
 };
 
 struct AttentionShape {
@@ -56,7 +59,8 @@ class Backend {
   // Rotates x (n, n_heads, head_dim) in place; token i is at position pos0 + i.
   virtual void rope(float* x, int n, int n_heads, int head_dim, int pos0, const float* inv_freq,
                     RopeLayout layout) = 0;
-  // Writes k, v (n, n_kv_heads * head_dim) into the cache at positions pos0 .. pos0 + n - 1.
+  // Writes k, v (n, n_kv_heads * head_dim) into the cache at positions pos0 .. pos0 + n - 1,
+  // converted to the cache's element type.
   virtual void kv_store(const KvLayerView& kv, const float* k, const float* v, int n, int pos0, int n_kv_heads,
                         int head_dim) = 0;
   // out (n, n_heads * head_dim): causal attention of q (n, n_heads * head_dim) for tokens at

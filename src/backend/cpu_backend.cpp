@@ -10,9 +10,14 @@
 
 #include "core/check.h"
 #include "quant/row.h"
+#include "kernels/cpu/activation.h"
+#include "kernels/cpu/add.h"
 #include "kernels/cpu/attention.h"
+#include "kernels/cpu/kv_convert.h"
+#include "kernels/cpu/gemm_int8.h"
 #include "kernels/cpu/matmul.h"
-#include "kernels/ref/ops.h"
+#include "kernels/cpu/norm.h"
+#include "kernels/cpu/rope.h"
 
 namespace trapetum {
 namespace {
@@ -44,7 +49,12 @@ int64_t available_memory() {
 
 }  // namespace
 
-CpuBackend::CpuBackend(int n_threads) : pool_(n_threads), isa_(cpu::detect_isa()), scratch_(size_t(pool_.size())) {}
+CpuBackend::CpuBackend(int n_threads, const CpuOptions& opts)
+    : pool_(n_threads),
+      isa_(opts.isa.value_or(cpu::detect_isa())),
+      act_(opts.act),
+      gemv_(cpu::gemv_table(isa_)),
+      scratch_(size_t(pool_.size())) {}
 
 float* CpuBackend::scratch(int thread, int64_t n) {
   auto& s = scratch_[size_t(thread)];
@@ -79,8 +89,34 @@ void CpuBackend::embed(const TensorView& table, const int32_t* ids, int n, float
   }
 }
 
+bool CpuBackend::uses_gemv(int n) { return n < cpu::kOuterMinTokens; }
+
 void CpuBackend::matmul(const TensorView& w, const float* x, float* y, int n) {
   const int64_t rows = w.rows(), k = w.cols();
+  if (uses_gemv(n)) {
+    // Decode: every row streamed once; a few balanced chunks per thread (16-row multiples).
+    gemv_in_.prepare(gemv_, x, n, k, act_ == cpu::ActMode::kInt8);
+    const int64_t want = int64_t(pool_.size()) * 4;
+    const int64_t chunk = std::max<int64_t>(16, (rows + want - 1) / want + 15) / 16 * 16;
+    pool_.parallel_for((rows + chunk - 1) / chunk, [&](int64_t task, int) {
+      cpu::gemv_rows(gemv_, act_, w, gemv_in_, n, y, rows, task * chunk, std::min(rows, (task + 1) * chunk));
+    });
+    return;
+  }
+  if (act_ == cpu::ActMode::kInt8 && cpu::has_gemm_int8(isa_, w.dtype)) {
+    // Prefill with int8 activations: each 16-row tile unpacked once, applied to all tokens.
+    gemv_in_.resize(n, k, true);
+    pool_.parallel_for(n, [&](int64_t i, int) { gemv_in_.fill(gemv_, x + i * k, int(i)); });
+    const int64_t floats = cpu::gemm_int8_scratch_bytes(gemv_in_.kpad()) / 4 + 16;
+    for (int t = 0; t < pool_.size(); ++t) scratch(t, floats);
+    pool_.parallel_for((rows + cpu::kGemmTileRows - 1) / cpu::kGemmTileRows, [&](int64_t task, int thread) {
+      const int64_t r0 = task * cpu::kGemmTileRows, r1 = std::min(rows, r0 + cpu::kGemmTileRows);
+      auto p = reinterpret_cast<uintptr_t>(scratch_[size_t(thread)].data());
+      uint8_t* aligned = reinterpret_cast<uint8_t*>((p + 63) / 64 * 64);
+      cpu::gemm_int8_tile(w, gemv_in_, n, y, rows, r0, r1, aligned);
+    });
+    return;
+  }
   const int64_t tile = cpu::kMatmulTileRows;
   const int64_t n_tasks = (rows + tile - 1) / tile;
   // Reserve scratch up front: growing a vector inside the parallel region is fine (one per
@@ -92,55 +128,86 @@ void CpuBackend::matmul(const TensorView& w, const float* x, float* y, int n) {
   });
 }
 
+namespace {
+// Elementwise ops on fewer floats than this stay on the calling thread (a decode step's
+// vectors): a parallel_for round trip would cost more than it saves.
+constexpr int64_t kParallelMinFloats = int64_t(1) << 15;
+constexpr int64_t kElementwiseChunk = int64_t(1) << 13;
+}  // namespace
+
 void CpuBackend::add_bias(float* y, const float* bias, int n, int len) {
-  for (int i = 0; i < n; ++i)
-    for (int j = 0; j < len; ++j) y[int64_t(i) * len + j] += bias[j];
+  if (int64_t(n) * len < kParallelMinFloats) return cpu::add_bias(isa_, y, bias, n, len);
+  pool_.parallel_for(n, [&](int64_t i, int) { cpu::add(isa_, y + i * len, bias, len); });
 }
 
 void CpuBackend::rmsnorm(const float* x, const float* weight, float* y, int n, int dim, float eps) {
-  pool_.parallel_for(n, [&](int64_t i, int) { ref::rmsnorm(x + i * dim, weight, y + i * dim, dim, eps); });
+  if (n == 1) return cpu::rmsnorm(isa_, x, weight, y, dim, eps);
+  pool_.parallel_for(n, [&](int64_t i, int) { cpu::rmsnorm(isa_, x + i * dim, weight, y + i * dim, dim, eps); });
 }
 
 void CpuBackend::rope(float* x, int n, int n_heads, int head_dim, int pos0, const float* inv_freq,
                       RopeLayout layout) {
-  pool_.parallel_for(n, [&](int64_t i, int) {
-    ref::rope(x + i * n_heads * head_dim, n_heads, head_dim, pos0 + int(i), inv_freq, layout);
+  for (int t = 0; t < pool_.size(); ++t) scratch(t, 2 * int64_t(head_dim));
+  pool_.parallel_for(n, [&](int64_t i, int thread) {
+    cpu::rope(isa_, x + i * n_heads * head_dim, n_heads, head_dim, pos0 + int(i), inv_freq, layout,
+              scratch_[size_t(thread)].data());
   });
 }
 
 void CpuBackend::kv_store(const KvLayerView& kv, const float* k, const float* v, int n, int pos0, int n_kv_heads,
                           int head_dim) {
   CHECK(pos0 >= 0 && pos0 + n <= kv.capacity);
+  const int64_t row = kv_row_bytes(kv.type, head_dim);
   for (int i = 0; i < n; ++i)
     for (int h = 0; h < n_kv_heads; ++h) {
-      const int64_t dst = (int64_t(h) * kv.capacity + pos0 + i) * head_dim;
+      const int64_t dst = (int64_t(h) * kv.capacity + pos0 + i) * row;
       const int64_t src = (int64_t(i) * n_kv_heads + h) * head_dim;
-      std::memcpy(kv.k + dst, k + src, size_t(head_dim) * 4);
-      std::memcpy(kv.v + dst, v + src, size_t(head_dim) * 4);
+      cpu::kv_encode_row(isa_, kv.type, k + src, head_dim, static_cast<char*>(kv.k) + dst);
+      cpu::kv_encode_row(isa_, kv.type, v + src, head_dim, static_cast<char*>(kv.v) + dst);
     }
 }
 
 void CpuBackend::attention(const float* q, const KvLayerView& kv, float* out, int n, int pos0,
                            const AttentionShape& s) {
+  CHECK(s.n_kv_heads > 0 && s.n_heads % s.n_kv_heads == 0);
   const int group = s.n_heads / s.n_kv_heads;
+  // A task is (token, KV head, slice of its query heads): the slice shares each decoded K/V
+  // row. Slices are halved only while there are fewer tasks than threads (decode).
+  int slices = 1;
+  while (int64_t(n) * s.n_kv_heads * slices < pool_.size() && group % (2 * slices) == 0) slices *= 2;
+  const int per = group / slices;
   const float scale = float(1.0 / std::sqrt(double(s.head_dim)));
   const int64_t q_dim = int64_t(s.n_heads) * s.head_dim;
-  for (int t = 0; t < pool_.size(); ++t) scratch(t, pos0 + n);
-  pool_.parallel_for(int64_t(n) * s.n_heads, [&](int64_t task, int thread) {
-    const int i = int(task / s.n_heads), h = int(task % s.n_heads);
+  const int64_t head_bytes = int64_t(kv.capacity) * kv_row_bytes(kv.type, s.head_dim);
+  for (int t = 0; t < pool_.size(); ++t) scratch(t, cpu::attention_scratch_floats(per, pos0 + n, s.head_dim));
+  pool_.parallel_for(int64_t(n) * s.n_kv_heads * slices, [&](int64_t task, int thread) {
+    const int i = int(task / (int64_t(s.n_kv_heads) * slices));
+    const int kvh = int(task / slices % s.n_kv_heads), h0 = kvh * group + int(task % slices) * per;
     const int pos = pos0 + i;
     // HF sliding window: position pos sees keys p with pos - p < window.
     const int lo = s.window > 0 ? std::max(0, pos - s.window + 1) : 0;
-    const int64_t head_off = int64_t(h / group) * kv.capacity * s.head_dim;
-    cpu::attention_head(isa_, q + i * q_dim + int64_t(h) * s.head_dim, kv.k + head_off, kv.v + head_off, lo, pos,
-                        s.head_dim, scale, scratch_[size_t(thread)].data(), out + i * q_dim + int64_t(h) * s.head_dim);
+    const cpu::KvHeadRows rows{static_cast<const char*>(kv.k) + kvh * head_bytes,
+                               static_cast<const char*>(kv.v) + kvh * head_bytes, kv.type};
+    const int64_t off = i * q_dim + int64_t(h0) * s.head_dim;
+    cpu::attention_group(isa_, q + off, per, rows, lo, pos, s.head_dim, scale, scratch_[size_t(thread)].data(),
+                         out + off);
   });
 }
 
-void CpuBackend::swiglu(const float* gate, const float* up, float* out, int64_t n) { ref::swiglu(gate, up, out, n); }
+void CpuBackend::swiglu(const float* gate, const float* up, float* out, int64_t n) {
+  if (n < kParallelMinFloats) return cpu::swiglu(isa_, gate, up, out, n);
+  pool_.parallel_for((n + kElementwiseChunk - 1) / kElementwiseChunk, [&](int64_t c, int) {
+    const int64_t a = c * kElementwiseChunk, m = std::min(kElementwiseChunk, n - a);
+    cpu::swiglu(isa_, gate + a, up + a, out + a, m);
+  });
+}
 
 void CpuBackend::add(float* x, const float* y, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) x[i] += y[i];
+  if (n < kParallelMinFloats) return cpu::add(isa_, x, y, n);
+  pool_.parallel_for((n + kElementwiseChunk - 1) / kElementwiseChunk, [&](int64_t c, int) {
+    const int64_t a = c * kElementwiseChunk;
+    cpu::add(isa_, x + a, y + a, std::min(kElementwiseChunk, n - a));
+  });
 }
 
 }  // namespace trapetum

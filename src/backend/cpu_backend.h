@@ -2,21 +2,32 @@
 // scratch; picks AVX-512, AVX2 or generic kernels at run time.
 #pragma once
 
+#include <optional>
 #include <vector>
 
 #include "backend/backend.h"
 #include "core/thread_pool.h"
 #include "kernels/cpu/cpu_features.h"
+#include "kernels/cpu/gemv.h"
 
 namespace trapetum {
 
+struct CpuOptions {
+  std::optional<cpu::Isa> isa;               // default: the best this CPU supports
+  cpu::ActMode act = cpu::ActMode::kInt8;  // decode activations; kFloat is the exact mode
+};
+
 class CpuBackend final : public Backend {
  public:
-  explicit CpuBackend(int n_threads);
+  // opts.isa must be one of cpu::supported_isas().
+  explicit CpuBackend(int n_threads, const CpuOptions& opts = {});
 
   const char* name() const override { return "cpu"; }
   int threads() const { return pool_.size(); }
   cpu::Isa isa() const { return isa_; }
+  cpu::ActMode act() const { return act_; }
+  // Whether matmul of n tokens takes the fused GEMV path (else the prefill tile path).
+  static bool uses_gemv(int n);
 
   Result<std::unique_ptr<Buffer>> alloc(int64_t n_floats) override;
   Result<TensorView> upload(const TensorView& w) override;
@@ -42,6 +53,9 @@ class CpuBackend final : public Backend {
 
   ThreadPool pool_;
   cpu::Isa isa_;
+  cpu::ActMode act_;
+  cpu::GemvTable gemv_;
+  cpu::GemvInput gemv_in_;  // decode activations of the current matmul
   std::vector<std::vector<float>> scratch_;  // one per thread, grown on demand
 };
 

@@ -22,32 +22,44 @@ ThreadPool::~ThreadPool() {
 }
 
 void ThreadPool::run_tasks(int thread) {
-  // Tasks are claimed in small batches under the lock; bodies are coarse (row chunks).
   for (;;) {
-    int64_t task;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (next_task_ >= n_tasks_) return;
-      task = next_task_++;
-    }
+    const int64_t task = next_task_.fetch_add(1, std::memory_order_relaxed);
+    if (task >= n_tasks_) return;
     (*fn_)(task, thread);
   }
 }
 
+namespace {
+inline void cpu_relax() {
+#if defined(__x86_64__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+// Spin iterations (about 50 us) an idle worker waits for the next call before sleeping.
+constexpr int kSpinIterations = 20000;
+}  // namespace
+
 void ThreadPool::worker_loop(int thread) {
   uint64_t seen = 0;
   for (;;) {
-    {
+    int spins = 0;
+    while (generation_.load(std::memory_order_acquire) == seen && !stop_.load(std::memory_order_relaxed)) {
+      if (++spins < kSpinIterations) {
+        if (spins % 64 == 0) std::this_thread::yield();  // lets a descheduled caller run
+        else cpu_relax();
+        continue;
+      }
       std::unique_lock<std::mutex> lock(mu_);
-      start_cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
+      ++sleeping_;
+      start_cv_.wait(lock, [&] { return stop_ || generation_.load(std::memory_order_acquire) != seen; });
+      --sleeping_;
     }
+    if (stop_) return;
+    seen = generation_.load(std::memory_order_acquire);
     run_tasks(thread);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (--busy_ == 0) done_cv_.notify_one();
-    }
+    busy_.fetch_sub(1, std::memory_order_acq_rel);
   }
 }
 
@@ -57,18 +69,23 @@ void ThreadPool::parallel_for(int64_t n_tasks, const std::function<void(int64_t,
     for (int64_t i = 0; i < n_tasks; ++i) fn(i, 0);
     return;
   }
+  fn_ = &fn;
+  n_tasks_ = n_tasks;
+  next_task_.store(0, std::memory_order_relaxed);
+  busy_.store(n_threads_ - 1, std::memory_order_relaxed);
   {
+    // Under the lock so that a worker between its last check and its wait cannot miss it.
     std::lock_guard<std::mutex> lock(mu_);
-    fn_ = &fn;
-    n_tasks_ = n_tasks;
-    next_task_ = 0;
-    busy_ = n_threads_ - 1;
-    ++generation_;
+    generation_.fetch_add(1, std::memory_order_release);
   }
-  start_cv_.notify_all();
+  if (sleeping_.load(std::memory_order_relaxed) > 0) start_cv_.notify_all();
   run_tasks(0);
-  std::unique_lock<std::mutex> lock(mu_);
-  done_cv_.wait(lock, [&] { return busy_ == 0; });
+  // Workers finish their last task soon after the caller runs out: spin, then yield the core
+  // in case a worker is waiting for it (more threads than free cores).
+  for (int spins = 0; busy_.load(std::memory_order_acquire) != 0; ++spins) {
+    if (spins < kSpinIterations / 10) cpu_relax();
+    else std::this_thread::yield();
+  }
   fn_ = nullptr;
 }
 

@@ -1,7 +1,9 @@
 // ThreadPool: persistent workers that run parallel_for bodies; the calling thread takes
-// part as worker 0. No thread is created per call.
+// part as worker 0. No thread is created per call. Idle workers spin briefly before sleeping,
+// because a decode step issues hundreds of short parallel_for calls back to back.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -33,14 +35,15 @@ class ThreadPool {
 
   int n_threads_;
   std::vector<std::thread> workers_;
-  std::mutex mu_;
-  std::condition_variable start_cv_, done_cv_;
-  const std::function<void(int64_t, int)>* fn_ = nullptr;
+  std::mutex mu_;  // with start_cv_: wakes workers that stopped spinning
+  std::condition_variable start_cv_;
+  const std::function<void(int64_t, int)>* fn_ = nullptr;  // set before generation_ moves
   int64_t n_tasks_ = 0;
-  int64_t next_task_ = 0;  // guarded by mu_
-  uint64_t generation_ = 0;
-  int busy_ = 0;
-  bool stop_ = false;
+  std::atomic<int64_t> next_task_{0};
+  std::atomic<uint64_t> generation_{0};  // one step per parallel_for
+  std::atomic<int> busy_{0};             // workers still inside the current call
+  std::atomic<int> sleeping_{0};         // workers waiting on start_cv_
+  std::atomic<bool> stop_{false};
 };
 
 }  // namespace trapetum

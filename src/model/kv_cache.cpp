@@ -3,19 +3,21 @@
 
 namespace trapetum {
 
-int64_t KvCache::bytes_needed(const ModelConfig& c, int capacity) {
-  return 2 * int64_t(c.n_layers) * c.n_kv_heads * int64_t(capacity) * c.head_dim * int64_t(sizeof(float));
+int64_t KvCache::bytes_needed(const ModelConfig& c, int capacity, KvType type) {
+  return 2 * int64_t(c.n_layers) * c.n_kv_heads * int64_t(capacity) * kv_row_bytes(type, c.head_dim);
 }
 
-Result<KvCache> KvCache::create(Backend& b, const ModelConfig& c, int capacity) {
+Result<KvCache> KvCache::create(Backend& b, const ModelConfig& c, int capacity, KvType type) {
   if (capacity <= 0) return make_error("kv cache: context length must be positive, got ", capacity);
   KvCache kv;
   kv.capacity_ = capacity;
-  kv.layer_floats_ = int64_t(c.n_kv_heads) * capacity * c.head_dim;
-  const int64_t n = kv.layer_floats_ * c.n_layers;
+  kv.type_ = type;
+  kv.layer_bytes_ = int64_t(c.n_kv_heads) * capacity * kv_row_bytes(type, c.head_dim);
+  // Buffers count floats; every row size is a multiple of 2 bytes, so round up once.
+  const int64_t n = (kv.layer_bytes_ * c.n_layers + 3) / 4;
   auto fail = [&](const std::string& why) {
-    return make_error("kv cache for a context of ", capacity, " tokens needs ", bytes_needed(c, capacity) / (1 << 20),
-                      " MiB: ", why);
+    return make_error(kv_type_name(type), " kv cache for a context of ", capacity, " tokens needs ",
+                      bytes_needed(c, capacity, type) / (1 << 20), " MiB: ", why);
   };
   auto k = b.alloc(n);
   if (!k.ok()) return fail(k.error());
@@ -27,7 +29,8 @@ Result<KvCache> KvCache::create(Backend& b, const ModelConfig& c, int capacity) 
 }
 
 KvLayerView KvCache::layer(int l) const {
-  return {k_->data() + l * layer_floats_, v_->data() + l * layer_floats_, capacity_};
+  const int64_t off = l * layer_bytes_;
+  return {reinterpret_cast<char*>(k_->data()) + off, reinterpret_cast<char*>(v_->data()) + off, capacity_, type_};
 }
 
 Result<Activations> Activations::create(Backend& b, const ModelConfig& c, int max_tokens) {

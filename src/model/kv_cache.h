@@ -11,16 +11,20 @@ namespace trapetum {
 
 class KvCache {
  public:
-  // capacity: the most positions the cache holds (the session's context length).
-  static Result<KvCache> create(Backend& b, const ModelConfig& c, int capacity);
+  // capacity: the most positions the cache holds (the session's context length); type: the
+  // element type of the cached rows.
+  static Result<KvCache> create(Backend& b, const ModelConfig& c, int capacity, KvType type);
   int capacity() const { return capacity_; }
+  KvType type() const { return type_; }
   KvLayerView layer(int l) const;
-  static int64_t bytes_needed(const ModelConfig& c, int capacity);
+  // K and V of every layer together.
+  static int64_t bytes_needed(const ModelConfig& c, int capacity, KvType type);
 
  private:
   int capacity_ = 0;
-  int64_t layer_floats_ = 0;            // n_kv_heads * capacity * head_dim
-  std::unique_ptr<Buffer> k_, v_;       // (n_layers, n_kv_heads, capacity, head_dim)
+  KvType type_ = KvType::kF32;
+  int64_t layer_bytes_ = 0;             // n_kv_heads * capacity * kv_row_bytes(type, head_dim)
+  std::unique_ptr<Buffer> k_, v_;       // (n_layers, n_kv_heads, capacity, row of head_dim values)
 };
 
 // Scratch activations for up to max_tokens tokens per forward call.

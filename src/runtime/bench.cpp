@@ -40,7 +40,7 @@ Result<BenchResult> run_bench(const Transformer& t, const BenchOptions& o) {
   std::uniform_int_distribution<int32_t> id(0, vocab - 1);
   BenchResult r;
   for (int rep = 0; rep < std::max(1, o.reps); ++rep) {
-    TRY(auto session, Session::create(t, o.prompt_tokens + o.gen_tokens + 1));
+    TRY(auto session, Session::create(t, o.prompt_tokens + o.gen_tokens + 1, Session::kDefaultMaxBatch, o.kv_type));
     std::vector<int32_t> prompt(static_cast<size_t>(o.prompt_tokens));
     for (int32_t& x : prompt) x = id(rng);
     if (o.prompt_tokens > 0) {

@@ -7,6 +7,7 @@
 
 #include "core/result.h"
 #include "model/model.h"
+#include "kernels/kv_type.h"
 #include "model/transformer.h"
 
 namespace trapetum {
@@ -16,6 +17,7 @@ struct BenchOptions {
   int gen_tokens = 128;     // tg: this many single-token decode steps after the prompt
   int reps = 3;
   uint64_t seed = 1;        // token ids are drawn uniformly from the vocabulary
+  KvType kv_type = KvType::kF16;
 };
 
 struct Spread {

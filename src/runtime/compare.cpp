@@ -70,14 +70,15 @@ double DivergenceStats::top1() const { return kl_.empty() ? 0 : double(top1_agre
 double DivergenceStats::mean_abs_dlogit() const { return n_logits_ == 0 ? 0 : sum_abs_dlogit_ / double(n_logits_); }
 
 Result<TextComparison> compare_on_text(const Transformer& ref, const Transformer& test, const std::vector<int32_t>& ids,
-                                       int ctx, int stride, const std::function<void(int, int)>& progress) {
+                                       int ctx, int stride, const std::function<void(int, int)>& progress,
+                                       KvType kv_type) {
   const int vocab = ref.config().vocab_size;
   if (test.config().vocab_size != vocab)
     return make_error("compare: vocabulary sizes differ (", vocab, " vs ", test.config().vocab_size, ")");
   TRY(const std::vector<PerplexityWindow> windows, perplexity_windows(int64_t(ids.size()), ctx, stride));
   Timer total;
-  TRY(auto ref_session, Session::create(ref, ctx));
-  TRY(auto test_session, Session::create(test, ctx));
+  TRY(auto ref_session, Session::create(ref, ctx, Session::kDefaultMaxBatch, kv_type));
+  TRY(auto test_session, Session::create(test, ctx, Session::kDefaultMaxBatch, kv_type));
   TextComparison c;
   std::vector<float> ref_rows;  // (scored positions of the window, vocab) reference logits
   for (const PerplexityWindow& w : windows) {
@@ -110,13 +111,14 @@ Result<TextComparison> compare_on_text(const Transformer& ref, const Transformer
   return c;
 }
 
-Result<std::vector<int32_t>> greedy_tokens(const Transformer& t, const std::vector<int32_t>& prompt, int n) {
+Result<std::vector<int32_t>> greedy_tokens(const Transformer& t, const std::vector<int32_t>& prompt, int n,
+                                           KvType kv_type) {
   if (prompt.empty()) return make_error("greedy: the prompt is empty (no tokens to start from)");
   if (n < 0) return make_error("greedy: token count must be non-negative, got ", n);
   std::vector<int32_t> out;
   if (n == 0) return out;
   const int vocab = t.config().vocab_size;
-  TRY(auto session, Session::create(t, int(prompt.size()) + n));
+  TRY(auto session, Session::create(t, int(prompt.size()) + n, Session::kDefaultMaxBatch, kv_type));
   TRY(const float* logits, session->eval(prompt));
   for (int i = 0; i < n; ++i) {
     out.push_back(argmax(logits, vocab));

@@ -52,12 +52,15 @@ struct TextComparison {
 
 // Runs both models window by window over ids (the perplexity protocol) and compares their
 // next-token distributions at every scored position. Holds one window's reference logits
-// (scored positions x vocab floats). progress(window, total) after each window.
+// (scored positions x vocab floats). progress(window, total) after each window. Both models'
+// sessions use kv_type.
 Result<TextComparison> compare_on_text(const Transformer& ref, const Transformer& test, const std::vector<int32_t>& ids,
-                                       int ctx, int stride, const std::function<void(int, int)>& progress = {});
+                                       int ctx, int stride, const std::function<void(int, int)>& progress = {},
+                                       KvType kv_type = KvType::kF16);
 
 // n greedy (argmax) tokens after prompt, with no stop at end-of-generation tokens.
-Result<std::vector<int32_t>> greedy_tokens(const Transformer& t, const std::vector<int32_t>& prompt, int n);
+Result<std::vector<int32_t>> greedy_tokens(const Transformer& t, const std::vector<int32_t>& prompt, int n,
+                                           KvType kv_type = KvType::kF16);
 
 struct GreedyMatch {
   int match_prefix = 0;  // leading tokens identical before the first divergence

@@ -46,10 +46,10 @@ double token_nll(const float* logits, int vocab, int32_t target) {
 }
 
 Result<PerplexityResult> perplexity(const Transformer& t, const std::vector<int32_t>& ids, int ctx, int stride,
-                                    const std::function<void(int, int)>& progress) {
+                                    const std::function<void(int, int)>& progress, KvType kv_type) {
   TRY(const std::vector<PerplexityWindow> windows, perplexity_windows(int64_t(ids.size()), ctx, stride));
   Timer timer;
-  TRY(auto session, Session::create(t, ctx));
+  TRY(auto session, Session::create(t, ctx, Session::kDefaultMaxBatch, kv_type));
   const int vocab = t.config().vocab_size;
   PerplexityResult r;
   for (const PerplexityWindow& w : windows) {

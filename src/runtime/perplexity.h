@@ -37,8 +37,9 @@ Status eval_window(Session& session, const std::vector<int32_t>& ids, const Perp
 // -log softmax(logits)[target], in double.
 double token_nll(const float* logits, int vocab, int32_t target);
 
-// progress(window, total_windows) is called after each window.
+// progress(window, total_windows) is called after each window; kv_type: the session's KV cache.
 Result<PerplexityResult> perplexity(const Transformer& t, const std::vector<int32_t>& ids, int ctx, int stride,
-                                    const std::function<void(int, int)>& progress = {});
+                                    const std::function<void(int, int)>& progress = {},
+                                    KvType kv_type = KvType::kF16);
 
 }  // namespace trapetum

@@ -5,14 +5,14 @@
 
 namespace trapetum {
 
-Result<std::unique_ptr<Session>> Session::create(const Transformer& t, int ctx, int max_batch) {
+Result<std::unique_ptr<Session>> Session::create(const Transformer& t, int ctx, int max_batch, KvType kv_type) {
   const ModelConfig& c = t.config();
   if (ctx <= 0) return make_error("context length must be positive, got ", ctx);
   if (max_batch <= 0) return make_error("batch size must be positive, got ", max_batch);
-  TRY(KvCache kv, KvCache::create(t.backend(), c, ctx));
+  TRY(KvCache kv, KvCache::create(t.backend(), c, ctx, kv_type));
   TRY(Activations act, Activations::create(t.backend(), c, std::min(max_batch, ctx)));
   std::unique_ptr<Session> s(new Session(t, std::move(kv), std::move(act)));
-  s->logits_.resize(size_t(s->act_.max_tokens) * size_t(c.vocab_size));
+  s->logits_.resize(size_t(c.vocab_size));  // eval_all grows it to a chunk's rows on demand
   return s;
 }
 
@@ -37,6 +37,7 @@ Result<const float*> Session::eval(std::span<const int32_t> tokens) {
 Status Session::eval_all(std::span<const int32_t> tokens, const std::function<void(int64_t, const float*)>& fn) {
   TRY_STATUS(check_room(tokens.size()));
   const size_t vocab = size_t(t_.config().vocab_size);
+  logits_.resize(std::min(tokens.size(), size_t(act_.max_tokens)) * vocab);
   for (size_t i = 0; i < tokens.size(); i += size_t(act_.max_tokens)) {
     const int n = int(std::min(tokens.size() - i, size_t(act_.max_tokens)));
     TRY_STATUS(t_.forward(tokens.data() + i, n, position(), kv_, act_, logits_.data(), true));

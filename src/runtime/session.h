@@ -15,8 +15,11 @@ namespace trapetum {
 
 class Session {
  public:
-  // ctx: positions the KV cache holds; max_batch: tokens per forward call during prefill.
-  static Result<std::unique_ptr<Session>> create(const Transformer& t, int ctx, int max_batch = 128);
+  static constexpr int kDefaultMaxBatch = 512;
+  // ctx: positions the KV cache holds; max_batch: tokens per forward call during prefill;
+  // kv_type: the cache's element type (f16 by default; f32 is exact).
+  static Result<std::unique_ptr<Session>> create(const Transformer& t, int ctx, int max_batch = kDefaultMaxBatch,
+                                                 KvType kv_type = KvType::kF16);
 
   // Appends tokens and returns the logits after the last one (vocab floats, valid until the
   // next call).
@@ -29,6 +32,7 @@ class Session {
   void truncate(int pos);
   int position() const { return int(history_.size()); }
   int context() const { return kv_.capacity(); }
+  KvType kv_type() const { return kv_.type(); }
   const std::vector<int32_t>& history() const { return history_; }
   const Transformer& transformer() const { return t_; }
 
@@ -40,7 +44,7 @@ class Session {
   const Transformer& t_;
   KvCache kv_;
   Activations act_;
-  std::vector<float> logits_;  // (max_batch, vocab) host copy
+  std::vector<float> logits_;  // (rows, vocab): the last token after eval, a chunk after eval_all
   std::vector<int32_t> history_;
 };
 

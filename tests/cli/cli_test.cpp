@@ -48,6 +48,25 @@ TEST(Cli, RunGreedyJsonOnStories260K) {
   }
 }
 
+TEST(Cli, KvTypeOptionIsReported) {
+  REQUIRE_STORIES();
+  const std::string run = "run -m " + stories() + " -p '' -n 8 --temp 0 --json";
+  for (const char* t : {"f16", "q8", "f32"}) {
+    CliRun r = run_cli(run + " --kv-type " + t);
+    ASSERT_EQ(r.code, 0) << t << ": " << r.err;
+    EXPECT_EQ(nlohmann::json::parse(r.out)["kv_type"], t);
+  }
+  CliRun d = run_cli(run);
+  ASSERT_EQ(d.code, 0) << d.err;
+  EXPECT_EQ(nlohmann::json::parse(d.out)["kv_type"], "f16");
+  CliRun b = run_cli("bench -m " + stories() + " -p 8 -n 4 -r 1 --bandwidth-mb 16 --json --kv-type q8");
+  ASSERT_EQ(b.code, 0) << b.err;
+  EXPECT_EQ(nlohmann::json::parse(b.out)["kv_type"], "q8");
+  CliRun bad = run_cli(run + " --kv-type q4");
+  EXPECT_NE(bad.code, 0);
+  EXPECT_NE(bad.err.find("--kv-type"), std::string::npos) << bad.err;
+}
+
 TEST(Cli, SameSeedSameOutput) {
   REQUIRE_STORIES();
   const std::string args = "run -m " + stories() + " -p 'The dog' -n 30 --temp 1.0 --json --seed ";

@@ -21,17 +21,18 @@ Loaded load_for_cpu(const std::string& path, int threads) {
   Loaded l;
   l.model = load_model(path);
   if (!l.model) return l;
-  l.backend = std::make_unique<CpuBackend>(threads);
+  // Exact float activations: these tests compare the model's arithmetic with HF's.
+  l.backend = std::make_unique<CpuBackend>(threads, CpuOptions{std::nullopt, cpu::ActMode::kFloat});
   auto t = Transformer::create(*l.model, *l.backend);
   EXPECT_TRUE(t.ok()) << t.error();
   if (t.ok()) l.t = std::move(t.value());
   return l;
 }
 
-std::vector<float> all_logits(const Transformer& t, const std::vector<int32_t>& ids, int batch) {
+std::vector<float> all_logits(const Transformer& t, const std::vector<int32_t>& ids, int batch, KvType kv_type) {
   const int vocab = t.config().vocab_size;
   std::vector<float> out(ids.size() * size_t(vocab), std::nanf(""));
-  auto s = Session::create(t, int(ids.size()) + 1, batch);
+  auto s = Session::create(t, int(ids.size()) + 1, batch, kv_type);
   EXPECT_TRUE(s.ok()) << s.error();
   if (!s.ok()) return out;
   auto st = s.value()->eval_all(ids, [&](int64_t i, const float* l) { std::copy(l, l + vocab, out.begin() + i * vocab); });

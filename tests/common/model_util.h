@@ -23,8 +23,10 @@ struct Loaded {
 // A model ready to run on a CPU backend with `threads` threads; t is null after a failure.
 Loaded load_for_cpu(const std::string& path, int threads);
 
-// Logits of every position of one pass over ids, prefilled in chunks of `batch` tokens.
-std::vector<float> all_logits(const Transformer& t, const std::vector<int32_t>& ids, int batch);
+// Logits of every position of one pass over ids, prefilled in chunks of `batch` tokens, with
+// an exact (f32) KV cache unless kv_type says otherwise.
+std::vector<float> all_logits(const Transformer& t, const std::vector<int32_t>& ids, int batch,
+                              KvType kv_type = KvType::kF32);
 
 // A whole tensor decoded to f32 (outliers included).
 std::vector<float> tensor_f32(const Model& m, const std::string& name);

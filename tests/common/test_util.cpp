@@ -1,6 +1,7 @@
 // Test helpers.
 #include "common/test_util.h"
 
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -50,6 +51,19 @@ std::vector<size_t> half_fields(DType t) {
   }
 }
 }  // namespace
+
+ScopedEnv::ScopedEnv(const char* name, const char* value) : name_(name) {
+  if (const char* old = std::getenv(name)) {
+    had_ = true;
+    old_ = old;
+  }
+  ::setenv(name, value, 1);
+}
+
+ScopedEnv::~ScopedEnv() {
+  if (had_) ::setenv(name_.c_str(), old_.c_str(), 1);
+  else ::unsetenv(name_.c_str());
+}
 
 std::vector<uint8_t> random_packed(DType dtype, int64_t rows, int64_t cols, std::mt19937& rng) {
   const Codec& c = codec(dtype);

@@ -35,6 +35,19 @@ class TempDir {
 
 std::string read_file(const std::string& path);
 
+// Sets an environment variable (seen by CLI children) for the scope; restores it after.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value);
+  ~ScopedEnv();
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  std::string name_, old_;
+  bool had_ = false;
+};
+
 // rows x cols random weights packed in dtype; quantized blocks get finite random scales.
 // A dense view of packed bytes (no outliers).
 inline TensorView view(DType dtype, std::vector<int64_t> shape, const void* data) {

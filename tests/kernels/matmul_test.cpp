@@ -15,14 +15,6 @@
 namespace trapetum {
 namespace {
 
-std::vector<cpu::Isa> available_isas() {
-  std::vector<cpu::Isa> v = {cpu::Isa::kGeneric};
-  const cpu::Isa best = cpu::detect_isa();
-  if (best == cpu::Isa::kAvx2 || best == cpu::Isa::kAvx512) v.push_back(cpu::Isa::kAvx2);
-  if (best == cpu::Isa::kAvx512) v.push_back(cpu::Isa::kAvx512);
-  return v;
-}
-
 // Compares y against the reference with a bound scaled by sum |w||x| of each output.
 void expect_close(const TensorView& w, const std::vector<float>& x, const std::vector<float>& y, int64_t m,
                   const std::string& what) {
@@ -61,7 +53,7 @@ TEST(CpuMatmul, MatchesReferenceForEveryCodecAndIsa) {
     TensorView w = test::view(s.dtype, {s.rows, s.cols}, packed.data());
     for (int64_t m : {1, 3, 4, 7, 8, 13, 21}) {
       auto x = test::random_floats(size_t(m * s.cols), rng);
-      for (cpu::Isa isa : available_isas()) {
+      for (cpu::Isa isa : cpu::supported_isas()) {
         std::vector<float> y(size_t(m * s.rows), std::numeric_limits<float>::quiet_NaN());
         std::vector<float> tile(static_cast<size_t>(cpu::matmul_scratch_floats(s.cols)));
         for (int64_t r0 = 0; r0 < s.rows; r0 += cpu::kMatmulTileRows)
@@ -75,7 +67,7 @@ TEST(CpuMatmul, MatchesReferenceForEveryCodecAndIsa) {
 
 TEST(CpuMatmul, BackendSplitsRowsAcrossThreads) {
   std::mt19937 rng(std::random_device{}());
-  CpuBackend b(3);
+  CpuBackend b(3, {.isa = std::nullopt, .act = cpu::ActMode::kFloat});
   auto packed = test::random_packed(DType::kQ4_1, 101, 64, rng);
   TensorView w = test::view(DType::kQ4_1, {101, 64}, packed.data());
   auto x = test::random_floats(5 * 64, rng);
@@ -100,7 +92,7 @@ TEST(CpuMatmul, AddsSparseOutliers) {
     row_ptr.push_back(uint32_t(cols_idx.size()));
   }
   w.outliers = {row_ptr.data(), cols_idx.data(), vals.data(), int64_t(cols_idx.size())};
-  CpuBackend b(2);
+  CpuBackend b(2, {.isa = std::nullopt, .act = cpu::ActMode::kFloat});
   for (int64_t m : {1, 6}) {
     auto x = test::random_floats(size_t(m * cols), rng);
     std::vector<float> y(size_t(m * rows), std::numeric_limits<float>::quiet_NaN());

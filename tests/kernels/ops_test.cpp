@@ -13,20 +13,29 @@ namespace trapetum {
 namespace {
 
 TEST(CpuAttention, MatchesReference) {
+  // f32 rows, every ISA, query groups of 1 to 3 heads sharing the KV head; ranges that cross
+  // a chunk boundary.
   std::mt19937 rng(std::random_device{}());
-  for (int hd : {8, 16, 64}) {
-    const int n = 29;
-    auto q = test::random_floats(size_t(hd), rng);
-    auto k = test::random_floats(size_t(n * hd), rng);
-    auto v = test::random_floats(size_t(n * hd), rng);
-    for (int lo : {0, 5}) {
-      std::vector<float> s1(static_cast<size_t>(n)), s2(static_cast<size_t>(n));
-      std::vector<float> want(static_cast<size_t>(hd)), got(size_t(hd), std::numeric_limits<float>::quiet_NaN());
-      ref::attention_head(q.data(), k.data(), v.data(), lo, n - 1, hd, 0.3f, s1.data(), want.data());
-      cpu::attention_head(cpu::detect_isa(), q.data(), k.data(), v.data(), lo, n - 1, hd, 0.3f, s2.data(), got.data());
-      for (int d = 0; d < hd; ++d) ASSERT_NEAR(got[size_t(d)], want[size_t(d)], 1e-5) << "hd " << hd << " d " << d;
-    }
-  }
+  for (cpu::Isa isa : cpu::supported_isas())
+    for (int hd : {8, 16, 64, 40})
+      for (int group : {1, 3}) {
+        const int n = 29 + int(rng() % 100);
+        auto q = test::random_floats(size_t(group * hd), rng);
+        auto k = test::random_floats(size_t(n * hd), rng);
+        auto v = test::random_floats(size_t(n * hd), rng);
+        for (int lo : {0, 5}) {
+          std::vector<float> s1(static_cast<size_t>(n)), want(static_cast<size_t>(group * hd));
+          for (int g = 0; g < group; ++g)
+            ref::attention_head(q.data() + g * hd, k.data(), v.data(), lo, n - 1, hd, 0.3f, s1.data(),
+                                want.data() + g * hd);
+          std::vector<float> scratch(size_t(cpu::attention_scratch_floats(group, n - lo, hd)));
+          std::vector<float> got(size_t(group * hd), std::numeric_limits<float>::quiet_NaN());
+          cpu::attention_group(isa, q.data(), group, cpu::KvHeadRows{k.data(), v.data(), KvType::kF32}, lo, n - 1, hd,
+                               0.3f, scratch.data(), got.data());
+          for (size_t d = 0; d < got.size(); ++d)
+            ASSERT_NEAR(got[d], want[d], 1e-5) << cpu::isa_name(isa) << " hd " << hd << " group " << group << " d " << d;
+        }
+      }
 }
 
 TEST(Rope, LayoutsAgreeUnderThePermutation) {

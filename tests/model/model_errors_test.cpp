@@ -118,7 +118,8 @@ TEST(ModelErrors, ContextThatCannotFitFailsBeforeAllocating) {
   c.n_kv_heads = 64;
   c.head_dim = 128;
   CpuBackend b(1);
-  auto kv = KvCache::create(b, c, 1 << 20);  // 2 * 4096 * 64 * 2^20 * 128 * 4 bytes: far beyond any machine
+  // 2 * 4096 * 64 * 2^20 * 128 * 4 bytes: far beyond any machine.
+  auto kv = KvCache::create(b, c, 1 << 20, KvType::kF32);
   ASSERT_FALSE(kv.ok());
   EXPECT_NE(kv.error().find("context of 1048576 tokens needs"), std::string::npos) << kv.error();
   EXPECT_NE(kv.error().find("MiB of memory are available"), std::string::npos) << kv.error();

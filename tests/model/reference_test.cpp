@@ -49,8 +49,10 @@ std::vector<std::string> case_names() {
 
 bool slow_tests_skipped() { return std::getenv("TRAPETUM_SKIP_SLOW") != nullptr; }
 
-std::vector<int32_t> greedy(const Transformer& t, const std::vector<int32_t>& prompt, int n) {
-  auto s = Session::create(t, int(prompt.size()) + n + 1);
+// Greedy tokens with full incremental decode; the HF comparisons use an exact (f32) KV cache.
+std::vector<int32_t> greedy(const Transformer& t, const std::vector<int32_t>& prompt, int n,
+                            KvType kv_type = KvType::kF32) {
+  auto s = Session::create(t, int(prompt.size()) + n + 1, Session::kDefaultMaxBatch, kv_type);
   EXPECT_TRUE(s.ok()) << s.error();
   std::vector<int32_t> out;
   auto l = s.value()->eval(prompt);
@@ -167,7 +169,7 @@ TEST_P(Reference, Perplexity) {
     ids.resize(std::min(ids.size(), p["max_tokens"].get<size_t>()));
     const std::vector<int32_t> first = p["first_ids"];
     ASSERT_EQ(std::vector<int32_t>(ids.begin(), ids.begin() + long(first.size())), first) << "tokenization differs";
-    auto r = perplexity(*l.t, ids, p["ctx"].get<int>(), p["stride"].get<int>());
+    auto r = perplexity(*l.t, ids, p["ctx"].get<int>(), p["stride"].get<int>(), {}, KvType::kF32);
     ASSERT_TRUE(r.ok()) << r.error();
     EXPECT_EQ(r.value().tokens_scored, p["tokens_scored"].get<int64_t>());
     const double want = p["ppl"].get<double>();
@@ -178,6 +180,54 @@ TEST_P(Reference, Perplexity) {
     ++ran;
   }
   if (!ran) GTEST_SKIP() << "no perplexity entries run here";
+}
+
+// Max |logit delta| of every prompt's positions against the f32 fixture, over max |logit|.
+double kv_logit_error(const Transformer& t, const json& ref, const std::string& dir, KvType kv_type) {
+  double worst = 0;
+  for (const auto& p : ref["prompts"]) {
+    if (p["logits_file"].is_null()) continue;
+    const std::vector<int32_t> ids = p["ids"];
+    const std::string raw = test::read_file(dir + "/" + p["logits_file"].get<std::string>());
+    const float* want = reinterpret_cast<const float*>(raw.data());
+    const std::vector<float> got = test::all_logits(t, ids, 7, kv_type);
+    EXPECT_EQ(raw.size(), got.size() * 4);
+    float max_abs = 0, max_diff = 0;
+    for (size_t i = 0; i < got.size() && i * 4 < raw.size(); ++i) {
+      max_abs = std::max(max_abs, std::fabs(want[i]));
+      max_diff = std::max(max_diff, std::fabs(got[i] - want[i]));
+    }
+    worst = std::max(worst, double(max_diff / max_abs));
+  }
+  return worst;
+}
+
+// The KV element types on every case, against the f32 fixture. f16 (the default) rounds each
+// cached K/V value by at most 2^-11 relative: logits move by ~1e-3 of max |logit| here (two to
+// five layers, random weights with large activations), bounded at 5e-3, and greedy decoding
+// gives the fixture's tokens (the fixtures' top-2 margins are >= 1e-3 by construction). q8
+// errs by up to max|block| / 254 per value, 8x f16's step at a block's largest value and more
+// below it; with head_dim <= 32 each row is a single block, so logits move by up to ~5e-2 of
+// max |logit| (bounded at 0.1) and greedy tokens may diverge after a while (only reported).
+TEST_P(Reference, KvTypesAgainstF32) {
+  test::Loaded l = test::load_for_cpu(model_path_, ThreadPool::default_threads());
+  ASSERT_TRUE(l.t);
+  for (KvType kv : {KvType::kF16, KvType::kQ8}) {
+    const double err = kv_logit_error(*l.t, ref_, dir_, kv);
+    EXPECT_LE(err, kv == KvType::kF16 ? 5e-3 : 0.1) << kv_type_name(kv);
+    int same = 0, total = 0;
+    for (const auto& p : ref_["prompts"]) {
+      const std::vector<int32_t> want = p["greedy"];
+      const std::vector<int32_t> got = greedy(*l.t, p["ids"], int(want.size()), kv);
+      if (kv == KvType::kF16) {
+        EXPECT_EQ(got, want) << GetParam() << ": " << p["text"];
+      }
+      for (size_t i = 0; i < want.size() && i < got.size() && got[i] == want[i]; ++i) ++same;
+      total += int(want.size());
+    }
+    std::printf("[ %s ] kv %s: max |delta logit| %.3g of max |logit|; greedy prefixes %d/%d tokens\n",
+                GetParam().c_str(), kv_type_name(kv), err, same, total);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, Reference, ::testing::ValuesIn(case_names()),

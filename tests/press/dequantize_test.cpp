@@ -24,7 +24,7 @@ using test::stories;
 
 // Logits at every position of one forward pass.
 std::vector<float> logits(const Model& m, const std::vector<int32_t>& ids) {
-  CpuBackend backend(2);
+  CpuBackend backend(2, CpuOptions{std::nullopt, cpu::ActMode::kFloat});  // exact: compared with HF
   auto t = Transformer::create(m, backend);
   EXPECT_TRUE(t.ok()) << t.error();
   return t.ok() ? test::all_logits(*t.value(), ids, 4) : std::vector<float>{};

@@ -1,0 +1,92 @@
+// GEMV dispatch: kernel tables per ISA, activation preparation, and the row loop that adds
+// sparse outliers.
+#include "kernels/cpu/gemv.h"
+
+#include <cstring>
+
+#include "core/check.h"
+#include "core/half.h"
+
+namespace trapetum::cpu {
+
+static_assert(kGemvCodecs == int(DType::kCount), "gemv tables are indexed by DType");
+static_assert(int(DType::kQ8_0) == 3 && int(DType::kQ4_1) == 5 && int(DType::kQ8) == 8 && int(DType::kT158P) == 15,
+              "the table fillers in gemv_*_body.h index by these DType values");
+
+GemvTable gemv_table(Isa isa) {
+  GemvTable t{};
+  fill_gemv_generic(&t);
+  switch (isa) {
+#if defined(__x86_64__)
+    case Isa::kAvx2: fill_gemv_avx2(&t); break;
+    case Isa::kAvx512: fill_gemv_avx512(&t); break;
+#endif
+#if defined(__aarch64__)
+    case Isa::kNeon: fill_gemv_neon(&t); break;
+#endif
+    default: break;
+  }
+  return t;
+}
+
+void GemvInput::resize(int m, int64_t k, bool int8) {
+  // Rounded up to whole 128-element blocks, plus one 32-element block that t158p's last
+  // group may read past its block (against zero weights).
+  k_ = k;
+  kpad_ = (k + 127) / 128 * 128 + kActBlock;
+  nblk_ = kpad_ / kActBlock;
+  int8_ = int8;
+  x_.resize(size_t(m * kpad_));
+  xsum_.resize(size_t(m * nblk_));
+  if (!int8) return;
+  q_.resize(size_t(m * kpad_));
+  qd_.resize(size_t(m * nblk_));
+  qsum_.resize(size_t(m * nblk_));
+  qdsum_.resize(size_t(m * nblk_));
+}
+
+void GemvInput::fill(const GemvTable& t, const float* xi, int i) {
+  const size_t e = size_t(i * kpad_), b = size_t(i * nblk_);
+  if (int8_) t.prepare(xi, k_, kpad_, true, &x_[e], &xsum_[b], &q_[e], &qd_[b], &qsum_[b], &qdsum_[b]);
+  else t.prepare(xi, k_, kpad_, false, &x_[e], &xsum_[b], nullptr, nullptr, nullptr, nullptr);
+}
+
+void GemvInput::prepare(const GemvTable& t, const float* x, int m, int64_t k, bool int8) {
+  resize(m, k, int8);
+  for (int i = 0; i < m; ++i) fill(t, x + i * k, i);
+}
+
+GemvActs GemvInput::token(int i) const {
+  GemvActs a{};
+  a.x = x_.data() + i * kpad_;
+  a.xsum = xsum_.data() + i * nblk_;
+  if (int8_) {
+    a.q = q_.data() + i * kpad_;
+    a.qd = qd_.data() + i * nblk_;
+    a.qsum = qsum_.data() + i * nblk_;
+    a.qdsum = qdsum_.data() + i * nblk_;
+  }
+  return a;
+}
+
+void gemv_rows(const GemvTable& t, ActMode mode, const TensorView& w, const GemvInput& in, int m, float* y,
+               int64_t ldy, int64_t r0, int64_t r1) {
+  const int dt = int(w.dtype);
+  RowDotFn fn = mode == ActMode::kInt8 && t.int8[dt] ? t.int8[dt] : t.f32[dt];
+  CHECK(fn != nullptr);
+  if (fn != t.f32[dt]) CHECK(in.token(0).q != nullptr);
+  const int64_t k = w.cols();
+  const SparseRows& o = w.outliers;
+  for (int64_t r = r0; r < r1; ++r) {
+    const uint8_t* row = w.row(r);
+    for (int i = 0; i < m; ++i) {
+      const GemvActs a = in.token(i);
+      float s = fn(row, a, k);
+      if (o.nnz)
+        for (uint32_t e = o.row_ptr[r]; e < o.row_ptr[r + 1]; ++e) s += fp16_to_float(o.vals[e]) * a.x[o.cols[e]];
+      y[i * ldy + r] = s;
+    }
+  }
+}
+
+}  // namespace trapetum::cpu

@@ -1,0 +1,43 @@
+// The contract between the GEMV dispatcher and the per-ISA kernel files: one fused row-dot
+// kernel per codec and activation mode. Plain declarations only, because this header is
+// included by files compiled with ISA flags (an inline function here could leak AVX-512 code).
+#pragma once
+
+#include <cstdint>
+
+namespace trapetum::cpu {
+
+inline constexpr int kGemvCodecs = 16;  // == int(DType::kCount); checked in gemv.cpp
+inline constexpr int64_t kActBlock = 32;  // elements per int8 activation block and per x sum
+
+// One token's activations, prepared once per matmul for every row.
+struct GemvActs {
+  const float* x;         // (kpad) the activations, zero past k
+  const float* xsum;      // (kpad / 32) sums of x over each block of 32
+  const int8_t* q;        // (kpad) x quantized per block of 32: x ~ qd[b] * q (int8 mode only)
+  const float* qd;        // (kpad / 32) block scales
+  const int32_t* qsum;    // (kpad / 32) sums of q over each block
+  const float* qdsum;     // (kpad / 32) qd[b] * qsum[b]
+};
+
+// Returns sum_j w[j] * x[j] over one packed row of k elements (rows with a partial last
+// block read the padding, which meets zeros in x). Sparse outliers are not applied here.
+using RowDotFn = float (*)(const uint8_t* row, const GemvActs& a, int64_t k);
+
+// Prepares one token for GemvActs: x (k floats) copied to xp zero-padded to kpad, block sums
+// of 32, and with int8 the quantized blocks (d = max |x| / 127, q = round-to-even(x / d)).
+using PrepareFn = void (*)(const float* x, int64_t k, int64_t kpad, bool int8, float* xp, float* xsum, int8_t* q,
+                           float* qd, int32_t* qsum, float* qdsum);
+
+struct GemvTable {
+  RowDotFn f32[kGemvCodecs];   // float activations: exact dequantized weights, float FMA
+  RowDotFn int8[kGemvCodecs];  // int8 activations and integer dot products; null: none
+  PrepareFn prepare;
+};
+
+void fill_gemv_generic(GemvTable* t);
+void fill_gemv_avx2(GemvTable* t);
+void fill_gemv_avx512(GemvTable* t);
+void fill_gemv_neon(GemvTable* t);
+
+}  // namespace trapetum::cpu
