@@ -46,6 +46,8 @@ int bench_main(const BenchCliOptions& o) {
     nlohmann::json j{{"model", o.model},
                      {"threads", o.threads},
                      {"kv_type", kv_type_name(o.bench.kv_type)},
+                     {"isa", cpu::isa_name(m.backend->isa())},
+                     {"act", act_mode_name(m.backend->act())},
                      {"reps", o.bench.reps},
                      {"prompt_tokens", o.bench.prompt_tokens},
                      {"gen_tokens", o.bench.gen_tokens},
@@ -66,6 +68,7 @@ int bench_main(const BenchCliOptions& o) {
   std::printf("model            %s\n", o.model.c_str());
   std::printf("threads          %d, %d reps\n", o.threads, o.bench.reps);
   std::printf("kv cache         %s\n", kv_type_name(o.bench.kv_type));
+  std::printf("kernels          %s, %s activations\n", cpu::isa_name(m.backend->isa()), act_mode_name(m.backend->act()));
   std::printf("load             %.3f s\n", m.load_seconds);
   std::printf("pp%-5d          %9.1f tok/s  (min %.1f, max %.1f)\n", o.bench.prompt_tokens, b.pp_tok_s.median,
               b.pp_tok_s.min, b.pp_tok_s.max);

@@ -18,8 +18,6 @@ struct KernelCliOptions {
   bool json = false;
 };
 
-const char* act_name(cpu::ActMode a) { return a == cpu::ActMode::kInt8 ? "int8" : "f32"; }
-
 Status parse(KernelCliOptions& o) {
   o.bench.codecs.clear();
   for (const std::string& name : o.codecs) {
@@ -65,7 +63,7 @@ int kernels_main(KernelCliOptions& o) {
   auto print = [&](const KernelBenchRow& r) {
     if (o.json) return;
     std::printf("%-8s %-12s %5d %5s %10.3f %9.2f %10.1f %10.2e\n", std::string(dtype_name(r.dtype)).c_str(),
-                str_cat(r.shape.rows, "x", r.shape.cols).c_str(), r.tokens, act_name(r.act), r.seconds * 1e3,
+                str_cat(r.shape.rows, "x", r.shape.cols).c_str(), r.tokens, act_mode_name(r.act), r.seconds * 1e3,
                 r.gb_per_s, r.gflop_per_s, r.max_rel_error);
     std::fflush(stdout);
   };
@@ -78,7 +76,7 @@ int kernels_main(KernelCliOptions& o) {
                            {"rows", r.shape.rows},
                            {"cols", r.shape.cols},
                            {"tokens", r.tokens},
-                           {"act", act_name(r.act)},
+                           {"act", act_mode_name(r.act)},
                            {"seconds", r.seconds},
                            {"weight_bytes", r.weight_bytes},
                            {"gb_per_s", r.gb_per_s},

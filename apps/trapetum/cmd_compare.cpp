@@ -103,6 +103,8 @@ nlohmann::json to_json(const CompareOptions& o, const LoadedModel& ref, const Lo
   j["bits_per_weight_quant"] = bits_per_weight(*quant.model);
   j["bits_per_weight_ref"] = bits_per_weight(*ref.model);
   j["kv_type"] = kv_type_name(o.kv_type);
+  j["act_ref"] = act_mode_name(ref.backend->act());
+  j["act_quant"] = act_mode_name(quant.backend->act());
   for (const char* k : {"kl_mean", "kl_p99", "kl_max", "top1", "max_abs_dlogit", "mean_abs_dlogit", "ppl_ref",
                         "ppl_quant", "positions"})
     j[k] = nullptr;
@@ -154,9 +156,10 @@ nlohmann::json to_json(const CompareOptions& o, const LoadedModel& ref, const Lo
 
 // The table for people; single-line prompts, shortened.
 void print_table(const nlohmann::json& j, const LoadedModel& ref, const LoadedModel& quant) {
-  std::printf("reference  %s  (%.2f bits/weight)\n", j["ref"].get<std::string>().c_str(), bits_per_weight(*ref.model));
-  std::printf("model      %s  (%.2f bits/weight)\n", j["model"].get<std::string>().c_str(),
-              bits_per_weight(*quant.model));
+  std::printf("reference  %s  (%.2f bits/weight, %s activations)\n", j["ref"].get<std::string>().c_str(),
+              bits_per_weight(*ref.model), j["act_ref"].get<std::string>().c_str());
+  std::printf("model      %s  (%.2f bits/weight, %s activations)\n", j["model"].get<std::string>().c_str(),
+              bits_per_weight(*quant.model), j["act_quant"].get<std::string>().c_str());
   if (!j["kl_mean"].is_null()) {
     const double pr = j["ppl_ref"].get<double>(), pq = j["ppl_quant"].get<double>();
     std::printf("\ntext %s: %zu tokens, ctx %d, stride %d, %d windows, %lld positions\n",
@@ -197,7 +200,7 @@ int compare_main(CompareOptions o) {
   Result<std::vector<std::string>> prompts = std::vector<std::string>{};
   if (o.greedy_tokens > 0) prompts = read_prompts(o.prompts);
   if (!prompts.ok()) return report_error(prompts.error());
-  auto ref = load_for_inference(o.ref, o.threads);
+  auto ref = load_for_inference(o.ref, o.threads, cpu::ActMode::kFloat);  // the reference runs exact
   if (!ref.ok()) return report_error(ref.error());
   auto quant = load_for_inference(o.model, o.threads);
   if (!quant.ok()) return report_error(quant.error());

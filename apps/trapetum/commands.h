@@ -46,7 +46,11 @@ struct LoadedModel {
 // CPU backend options from TRAPETUM_ISA (generic, avx2, avx512, neon: force a lower ISA) and
 // TRAPETUM_ACT (int8, the default, or f32: exact float activations).
 Result<CpuOptions> cpu_options_from_env();
-Result<LoadedModel> load_for_inference(const std::string& path, int threads);
+// act, when given, overrides TRAPETUM_ACT (a reference model is always run exact).
+Result<LoadedModel> load_for_inference(const std::string& path, int threads,
+                                       std::optional<cpu::ActMode> act = std::nullopt);
+// "int8" or "f32": the activation mode a loaded model's backend runs.
+const char* act_mode_name(cpu::ActMode a);
 
 // Sampling flags shared by run and chat; seed < 0 means "from the clock".
 struct SamplingOptions {

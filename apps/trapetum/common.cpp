@@ -50,10 +50,13 @@ Result<CpuOptions> cpu_options_from_env() {
   return o;
 }
 
-Result<LoadedModel> load_for_inference(const std::string& path, int threads) {
+const char* act_mode_name(cpu::ActMode a) { return a == cpu::ActMode::kInt8 ? "int8" : "f32"; }
+
+Result<LoadedModel> load_for_inference(const std::string& path, int threads, std::optional<cpu::ActMode> act) {
   LoadedModel m;
   Timer t;
-  TRY(const CpuOptions opts, cpu_options_from_env());
+  TRY(CpuOptions opts, cpu_options_from_env());
+  if (act) opts.act = *act;
   TRY(m.model, Model::load(path));
   m.backend = std::make_unique<CpuBackend>(threads, opts);
   TRY(m.transformer, Transformer::create(*m.model, *m.backend));

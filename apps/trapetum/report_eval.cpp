@@ -131,7 +131,7 @@ Result<ReferenceFigures> evaluate_variants(const ReportOptions& o, std::vector<V
   std::string text;
   if (!read_text_file(o.file, &text)) return make_error(o.file, ": cannot read");
   std::fprintf(stderr, "report: loading the source and %zu variants\n", variants->size());
-  TRY(LoadedModel ref, load_for_inference(o.model, o.threads));
+  TRY(LoadedModel ref, load_for_inference(o.model, o.threads, cpu::ActMode::kFloat));  // exact reference
   fig.bits_per_weight = ref.model->weight_params()
                             ? 8.0 * double(ref.model->weight_bytes()) / double(ref.model->weight_params())
                             : 0;

@@ -10,12 +10,12 @@ namespace trapetum::cpu {
 namespace {
 
 struct Avx512 : ConvertVector {
-  static float h2f(uint16_t h) { return _cvtsh_ss(h); }
-  static F16x h2f16(const uint16_t* p) {
+  TRAPETUM_BODY static float h2f(uint16_t h) { return _cvtsh_ss(h); }
+  TRAPETUM_BODY static F16x h2f16(const uint16_t* p) {
     return F16x(_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))));
   }
-  static F16x lookup(F16x table, I16x idx) { return F16x(_mm512_permutexvar_ps(__m512i(idx), __m512(table))); }
-  static __m256i dot(__m256i u, __m256i s) { return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s); }
+  TRAPETUM_BODY static F16x lookup(F16x table, I16x idx) { return F16x(_mm512_permutexvar_ps(__m512i(idx), __m512(table))); }
+  TRAPETUM_BODY static __m256i dot(__m256i u, __m256i s) { return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s); }
 };
 
 }  // namespace

@@ -56,12 +56,12 @@ TRAPETUM_BODY float hsum(F16x v) {
 // lowers these 64-byte conversions well on x86 but lane by lane on AArch64.
 struct ConvertVector {
   // Bytes widen to int32 first: GCC converts bytes straight to float one lane at a time.
-  static I16x u8i(U8x16 v) { return __builtin_convertvector(v, I16x); }
-  static F16x u8f(U8x16 v) { return __builtin_convertvector(u8i(v), F16x); }
+  TRAPETUM_BODY static I16x u8i(U8x16 v) { return __builtin_convertvector(v, I16x); }
+  TRAPETUM_BODY static F16x u8f(U8x16 v) { return __builtin_convertvector(u8i(v), F16x); }
   // Signed bytes through the unsigned path (GCC 12 scalarizes the sign-extending one): v ^ 0x80
   // is v + 128 as an unsigned byte, and subtracting 128 in float is exact.
-  static F16x s8f(S8x16 v) { return u8f(U8x16(v) ^ 0x80) - 128.0f; }
-  static F16x u16f(U16x16 v) { return __builtin_convertvector(__builtin_convertvector(v, I16x), F16x); }
+  TRAPETUM_BODY static F16x s8f(S8x16 v) { return u8f(U8x16(v) ^ 0x80) - 128.0f; }
+  TRAPETUM_BODY static F16x u16f(U16x16 v) { return __builtin_convertvector(__builtin_convertvector(v, I16x), F16x); }
 };
 
 // Runs f(b, acc) over blocks [0, nb), alternating two accumulators so that consecutive

@@ -7,13 +7,13 @@ namespace trapetum::cpu {
 namespace {
 
 struct Generic : ConvertVector {
-  static float h2f(uint16_t h) { return fp16_to_float(h); }
-  static F16x h2f16(const uint16_t* p) {
+  TRAPETUM_BODY static float h2f(uint16_t h) { return fp16_to_float(h); }
+  TRAPETUM_BODY static F16x h2f16(const uint16_t* p) {
     F16x r;
     for (int i = 0; i < 16; ++i) r[i] = fp16_to_float(p[i]);
     return r;
   }
-  static F16x lookup(F16x table, I16x idx) { return __builtin_shuffle(table, idx); }
+  TRAPETUM_BODY static F16x lookup(F16x table, I16x idx) { return __builtin_shuffle(table, idx); }
 };
 
 // sum over 32 elements of u[i] * s[i]; u is produced by code(i) for the block's element i.
