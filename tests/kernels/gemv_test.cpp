@@ -121,15 +121,60 @@ TEST(Gemv, FloatActivationsMatchReferenceForEveryCodecAndIsa) {
   }
 }
 
+// The weights int8 mode multiplies: the stored ones, except that cb4/cb4s round the row's 16
+// centroids to int8 against the largest (c8 = nearbyint(c * 127 / s), w = s / 127 * c8 * g).
+std::vector<float> int8_mode_weights(const TensorView& w) {
+  const int64_t n = w.rows(), k = w.cols();
+  std::vector<float> out(size_t(n * k));
+  for (int64_t r = 0; r < n; ++r) {
+    float* dst = out.data() + r * k;
+    dequantize_row(w, r, dst);
+    if (w.dtype != DType::kCB4 && w.dtype != DType::kCB4S) continue;
+    const uint8_t* row = w.row(r);
+    float c[16], s = 0;
+    for (int i = 0; i < 16; ++i) {
+      uint16_t h;
+      std::memcpy(&h, row + 2 * i, 2);
+      c[i] = fp16_to_float(h);
+      s = std::max(s, std::fabs(c[i]));
+    }
+    const float inv = s > 0 ? 127.0f / s : 0.0f;
+    for (int64_t j = 0; j < k; ++j) {
+      int code;
+      float g = 1.0f;
+      if (w.dtype == DType::kCB4) {
+        const uint8_t* q = row + kCb4HeaderBytes + (j / 32) * 16;
+        code = j % 32 < 16 ? q[j % 32] & 15 : q[j % 32 - 16] >> 4;
+      } else {
+        const uint8_t* blk = row + kCb4HeaderBytes + (j / 64) * int64_t(sizeof(BlockCb4s));
+        code = j % 64 < 32 ? blk[1 + j % 64] & 15 : blk[1 + j % 64 - 32] >> 4;
+        g = cb4s_scale(blk[0]);
+      }
+      dst[j] = float(double(s) / 127.0 * std::nearbyint(c[code] * inv) * g);
+    }
+  }
+  return out;
+}
+
 TEST(Gemv, Int8ActivationsMatchReferenceOnTheirQuantizedInputs) {
   std::mt19937 rng(std::random_device{}());
   int checked = 0;
   for (const Case& c : cases()) {
     auto packed = test::random_packed(c.dtype, c.rows, c.cols, rng);
     const TensorView w = test::view(c.dtype, {c.rows, c.cols}, packed.data());
+    const auto w8 = int8_mode_weights(w);
+    const TensorView v8 = test::view(DType::kF32, {c.rows, c.cols}, w8.data());
     const int m = 2;
     const auto x = test::random_floats(size_t(m * c.cols), rng);
     const auto ref = reference(w, x, m);
+    // What the int8 codebook changes, bounded: sum |w - w8| |x|.
+    std::vector<float> dw(w8.size());
+    std::vector<float> wf(static_cast<size_t>(c.cols));
+    for (int64_t r = 0; r < c.rows; ++r) {
+      dequantize_row(w, r, wf.data());
+      for (int64_t j = 0; j < c.cols; ++j) dw[size_t(r * c.cols + j)] = std::fabs(wf[size_t(j)] - w8[size_t(r * c.cols + j)]);
+    }
+    const auto codebook_err = magnitude(test::view(DType::kF32, {c.rows, c.cols}, dw.data()), x, m);
     for (cpu::Isa isa : cpu::supported_isas()) {
       const cpu::GemvTable t = cpu::gemv_table(isa);
       if (!t.int8[int(c.dtype)]) continue;
@@ -137,23 +182,26 @@ TEST(Gemv, Int8ActivationsMatchReferenceOnTheirQuantizedInputs) {
       const auto y = run(t, cpu::ActMode::kInt8, w, x, m, in);
       // Exact integer arithmetic on the quantized activations: only float scaling rounds.
       const auto xq = int8_activations(in, m, c.cols);
-      const auto ref_q = reference(w, xq, m), mag_q = magnitude(w, xq, m);
-      // Against the float input: |sum w (x - xq)| <= sum |w| * qd / 2.
+      const auto ref_q = reference(v8, xq, m), mag_q = magnitude(w, xq, m);
+      // Against the float input: |sum w8 (x - xq)| <= sum |w8| * qd / 2, plus the codebook's part.
       std::vector<float> half_step(x.size());
       for (int i = 0; i < m; ++i)
         for (int64_t j = 0; j < c.cols; ++j) half_step[size_t(i * c.cols + j)] = 0.5f * in.token(i).qd[j / 32];
-      const auto bound = magnitude(w, half_step, m);
+      const auto bound = magnitude(v8, half_step, m);
       const std::string what = std::string(dtype_name(c.dtype)) + "/" + cpu::isa_name(isa) + " " +
                                std::to_string(c.rows) + "x" + std::to_string(c.cols);
       for (size_t i = 0; i < y.size(); ++i) {
         ASSERT_TRUE(std::isfinite(y[i])) << what << " output " << i << " not written";
-        ASSERT_NEAR(y[i], ref_q[i], 4e-6 * mag_q[i] + 1e-6) << what << " output " << i;
-        ASSERT_LE(std::fabs(y[i] - ref[i]), bound[i] * 1.0001 + 4e-6 * mag_q[i] + 1e-6) << what << " output " << i;
+        const double tol = 4e-6 * mag_q[i] + 1e-6;
+        ASSERT_NEAR(y[i], ref_q[i], tol) << what << " output " << i;
+        ASSERT_LE(std::fabs(y[i] - ref[i]), bound[i] * 1.0001 + codebook_err[i] * 1.0001 + tol)
+            << what << " output " << i;
       }
       ++checked;
     }
   }
-  // q8, Q8_0, Q4_0, Q4_1, q4g32/64/128 and t158 have integer kernels on every ISA.
+  // q8, Q8_0, Q4_0, Q4_1, q4g32/64/128, cb4, cb4s and t158 have integer kernels on every ISA
+  // (cb4 and cb4s on generic and AVX-512 only).
   EXPECT_GE(checked, 8 * 6);
 }
 
@@ -213,10 +261,12 @@ TEST(Gemv, Int8PrefillMatchesReferenceOnItsQuantizedInputs) {
       cpu::GemvInput in;
       in.prepare(cpu::gemv_table(cpu::Isa::kAvx512), x.data(), m, c.cols, true);
       const auto xq = int8_activations(in, m, c.cols);
-      // The packed weights meet the int8 activations, the outliers the exact float ones.
+      // The packed weights (cb4's codebook rounded to int8) meet the int8 activations, the
+      // outliers the exact float ones.
       TensorView plain = w;
       plain.outliers = {};
-      auto ref_q = reference(plain, xq, m);
+      const auto w8 = int8_mode_weights(plain);
+      auto ref_q = reference(test::view(DType::kF32, {rows, c.cols}, w8.data()), xq, m);
       const auto with = reference(w, x, m), without = reference(plain, x, m), mag_q = magnitude(w, xq, m);
       for (size_t i = 0; i < ref_q.size(); ++i) ref_q[i] += with[i] - without[i];
       for (size_t i = 0; i < y.size(); ++i) {

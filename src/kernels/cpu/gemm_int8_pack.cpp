@@ -14,7 +14,7 @@ namespace {
 // The integer offset of u per codec (see PackedTile), and whether it has a float minimum.
 int32_t zero_of(DType dt) {
   switch (dt) {
-    case DType::kQ8_0: case DType::kQ8: return 128;
+    case DType::kQ8_0: case DType::kQ8: case DType::kCB4: case DType::kCB4S: return 128;
     case DType::kQ4_0: return 8;
     case DType::kT158: return 1;
     default: return 0;
@@ -68,6 +68,34 @@ int64_t unpack_row(DType dt, const uint8_t* row, int64_t k, uint8_t* u, float* d
       }
       return nb * (g / 32);
     }
+    case DType::kCB4:
+    case DType::kCB4S: {  // c8 + 128 from the int8-rounded row codebook (gemv_table.h)
+      int8_t c8[16];
+      const float unit = cb4_int8_codebook(row, c8);
+      uint8_t lut[16];
+      for (int i = 0; i < 16; ++i) lut[i] = uint8_t(c8[i] ^ 0x80);
+      const uint8_t* q = row + kCb4HeaderBytes;
+      if (dt == DType::kCB4) {
+        const int64_t nb = (k + kCb4Block - 1) / kCb4Block;
+        uint8_t tmp[32];
+        for (int64_t b = 0; b < nb; ++b, q += sizeof(BlockCb4)) {
+          nibbles(q, 16, tmp, 32);
+          for (int e = 0; e < 32; ++e) u[b * 32 + e] = lut[tmp[e]];
+          d[b] = unit;
+          m[b] = 0.0f;
+        }
+        return nb;
+      }
+      const int64_t nb = (k + kCb4sBlock - 1) / kCb4sBlock;
+      uint8_t tmp[64];
+      for (int64_t b = 0; b < nb; ++b, q += sizeof(BlockCb4s)) {
+        nibbles(q + 1, 32, tmp, 64);
+        for (int e = 0; e < 64; ++e) u[b * 64 + e] = lut[tmp[e]];
+        d[2 * b] = d[2 * b + 1] = unit * cb4s_scale(q[0]);
+        m[2 * b] = m[2 * b + 1] = 0.0f;
+      }
+      return 2 * nb;
+    }
     case DType::kT158: {
       const int64_t nb = (k + kT158Block - 1) / kT158Block;
       static constexpr uint8_t kFix[4] = {0, 1, 2, 1};  // code 3 reads as 0 (code 1)
@@ -90,7 +118,7 @@ bool has_gemm_int8(Isa isa, DType d) {
   if (isa != Isa::kAvx512) return false;
   switch (d) {
     case DType::kQ8_0: case DType::kQ8: case DType::kQ4_0: case DType::kQ4_1: case DType::kQ4G32:
-    case DType::kQ4G64: case DType::kQ4G128: case DType::kT158: return true;
+    case DType::kQ4G64: case DType::kQ4G128: case DType::kT158: case DType::kCB4: case DType::kCB4S: return true;
     default: return false;
   }
 }

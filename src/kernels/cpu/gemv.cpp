@@ -43,12 +43,20 @@ void GemvInput::resize(int m, int64_t k, bool int8) {
   qd_.resize(size_t(m * nblk_));
   qsum_.resize(size_t(m * nblk_));
   qdsum_.resize(size_t(m * nblk_));
+  qd8_.resize(size_t(m * nblk_ * 8));
+  q4neg_.resize(size_t(m * kpad_ / 4));
 }
 
 void GemvInput::fill(const GemvTable& t, const float* xi, int i) {
   const size_t e = size_t(i * kpad_), b = size_t(i * nblk_);
-  if (int8_) t.prepare(xi, k_, kpad_, true, &x_[e], &xsum_[b], &q_[e], &qd_[b], &qsum_[b], &qdsum_[b]);
-  else t.prepare(xi, k_, kpad_, false, &x_[e], &xsum_[b], nullptr, nullptr, nullptr, nullptr);
+  if (!int8_) return t.prepare(xi, k_, kpad_, false, &x_[e], &xsum_[b], nullptr, nullptr, nullptr, nullptr);
+  t.prepare(xi, k_, kpad_, true, &x_[e], &xsum_[b], &q_[e], &qd_[b], &qsum_[b], &qdsum_[b]);
+  for (int64_t j = 0; j < nblk_; ++j)
+    for (int l = 0; l < 8; ++l) qd8_[(size_t(b) + size_t(j)) * 8 + size_t(l)] = qd_[b + size_t(j)];
+  for (int64_t j = 0; j < kpad_ / 4; ++j) {
+    const int8_t* q = &q_[e + size_t(4 * j)];
+    q4neg_[e / 4 + size_t(j)] = -128 * (int32_t(q[0]) + q[1] + q[2] + q[3]);
+  }
 }
 
 void GemvInput::prepare(const GemvTable& t, const float* x, int m, int64_t k, bool int8) {
@@ -65,6 +73,8 @@ GemvActs GemvInput::token(int i) const {
     a.qd = qd_.data() + i * nblk_;
     a.qsum = qsum_.data() + i * nblk_;
     a.qdsum = qdsum_.data() + i * nblk_;
+    a.qd8 = qd8_.data() + i * nblk_ * 8;
+    a.q4neg = q4neg_.data() + i * kpad_ / 4;
   }
   return a;
 }

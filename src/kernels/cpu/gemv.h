@@ -37,9 +37,9 @@ class GemvInput {
  private:
   int64_t k_ = 0, kpad_ = 0, nblk_ = 0;
   bool int8_ = false;
-  std::vector<float> x_, xsum_, qd_, qdsum_;  // (m, kpad), (m, nblk) ...
-  std::vector<int8_t> q_;                     // (m, kpad)
-  std::vector<int32_t> qsum_;                 // (m, nblk)
+  std::vector<float> x_, xsum_, qd_, qdsum_, qd8_;  // (m, kpad), (m, nblk) ... as in GemvActs
+  std::vector<int8_t> q_;                           // (m, kpad)
+  std::vector<int32_t> qsum_, q4neg_;               // (m, nblk), (m, kpad / 4)
 };
 
 // y[i * ldy + r] = row r of w . token i, for rows [r0, r1) and tokens [0, m), sparse

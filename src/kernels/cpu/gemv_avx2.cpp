@@ -68,6 +68,7 @@ struct Avx2 : ConvertVector {
 void fill_gemv_avx2(GemvTable* t) {
   fill_float_kernels<Avx2>(t);
   fill_int8_kernels<Avx2>(t);
+  t->int8[12] = t->int8[13] = nullptr;  // cb4/cb4s: no AVX2 integer kernel; the float one runs
 }
 
 }  // namespace trapetum::cpu

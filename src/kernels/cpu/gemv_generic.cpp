@@ -1,5 +1,8 @@
 // Portable GEMV kernels: the float bodies compiled for the baseline ISA, and plain-loop int8
 // kernels that define the int8 arithmetic every SIMD version must reproduce.
+#include <algorithm>
+#include <cmath>
+
 #include "core/half.h"
 #include "kernels/cpu/gemv_float_body.h"
 
@@ -86,7 +89,46 @@ float i8_t158(const uint8_t* row, const GemvActs& a, int64_t k) {
   return r;
 }
 
+float i8_cb4(const uint8_t* row, const GemvActs& a, int64_t k) {
+  int8_t c8[16];
+  const float unit = cb4_int8_codebook(row, c8);
+  const uint8_t* q = row + kCb4HeaderBytes;
+  float r = 0;
+  for (int64_t b = 0; b < (k + kCb4Block - 1) / kCb4Block; ++b, q += sizeof(BlockCb4)) {
+    const int32_t s = idot32(a.q + b * 32, [&](int i) { return int32_t(c8[i < 16 ? q[i] & 15 : q[i - 16] >> 4]); });
+    r += a.qd[b] * float(s);
+  }
+  return unit * r;
+}
+
+float i8_cb4s(const uint8_t* row, const GemvActs& a, int64_t k) {
+  int8_t c8[16];
+  const float unit = cb4_int8_codebook(row, c8);
+  const uint8_t* blk = row + kCb4HeaderBytes;
+  float r = 0;
+  for (int64_t b = 0; b < (k + kCb4sBlock - 1) / kCb4sBlock; ++b, blk += sizeof(BlockCb4s)) {
+    const uint8_t* q = blk + 1;  // byte j: element j low, element j + 32 high
+    const int32_t s0 = idot32(a.q + b * 64, [&](int i) { return int32_t(c8[q[i] & 15]); });
+    const int32_t s1 = idot32(a.q + b * 64 + 32, [&](int i) { return int32_t(c8[q[i] >> 4]); });
+    r += cb4s_group_scale(blk[0]) * (a.qd[2 * b] * float(s0) + a.qd[2 * b + 1] * float(s1));
+  }
+  return unit * r;
+}
+
 }  // namespace
+
+float cb4_int8_codebook(const uint8_t* row, int8_t c8[16]) {
+  float c[16], s = 0;
+  for (int i = 0; i < 16; ++i) {
+    uint16_t h;
+    std::memcpy(&h, row + 2 * i, 2);
+    c[i] = fp16_to_float(h);
+    s = std::max(s, std::fabs(c[i]));
+  }
+  const float inv = s > 0 ? 127.0f / s : 0.0f;
+  for (int i = 0; i < 16; ++i) c8[i] = int8_t(std::nearbyint(c[i] * inv));
+  return s / 127.0f;
+}
 
 void fill_gemv_generic(GemvTable* t) {
   fill_float_kernels<Generic>(t);
@@ -97,6 +139,8 @@ void fill_gemv_generic(GemvTable* t) {
   t->int8[9] = i8_q4g<32>;        // q4g32
   t->int8[10] = i8_q4g<64>;       // q4g64
   t->int8[11] = i8_q4g<128>;      // q4g128
+  t->int8[12] = i8_cb4;           // cb4
+  t->int8[13] = i8_cb4s;          // cb4s
   t->int8[14] = i8_t158;          // t158
 }
 

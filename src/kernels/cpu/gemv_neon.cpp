@@ -192,6 +192,7 @@ void fill_gemv_neon(GemvTable* t) {
   t->int8[10] = i8_q4g<64>;       // q4g64
   t->int8[11] = i8_q4g<128>;      // q4g128
   t->int8[14] = i8_t158;          // t158
+  t->int8[12] = t->int8[13] = nullptr;  // cb4/cb4s: no NEON integer kernel; the float one runs
 }
 
 }  // namespace trapetum::cpu

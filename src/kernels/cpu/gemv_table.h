@@ -18,6 +18,9 @@ struct GemvActs {
   const float* qd;        // (kpad / 32) block scales
   const int32_t* qsum;    // (kpad / 32) sums of q over each block
   const float* qdsum;     // (kpad / 32) qd[b] * qsum[b]
+  const float* qd8;       // (kpad / 4) qd[b] repeated 8 times: one 8-lane vector per block
+  const int32_t* q4neg;   // (kpad / 4) -128 * (q[4i] + .. + q[4i+3]): starts dot products of
+                          // c + 128 bytes so that they come out as exact sums of c * q
 };
 
 // Returns sum_j w[j] * x[j] over one packed row of k elements (rows with a partial last
@@ -34,6 +37,12 @@ struct GemvTable {
   RowDotFn int8[kGemvCodecs];  // int8 activations and integer dot products; null: none
   PrepareFn prepare;
 };
+
+// cb4 / cb4s with int8 activations also round the row's 16 centroids (the row header) to
+// int8 against the largest: c8 = nearbyint(c * (127 / s)), s = max |c|, so that
+// w ~ s / 127 * c8 (times the group scale for cb4s). Returns s / 127. Every int8 cb4 kernel
+// reproduces this rounding exactly.
+float cb4_int8_codebook(const uint8_t* row, int8_t c8[16]);
 
 void fill_gemv_generic(GemvTable* t);
 void fill_gemv_avx2(GemvTable* t);
