@@ -29,6 +29,36 @@ def machine():
            f"L3 {caches[1] if len(caches) > 1 else '?'}; {platform.system()} {platform.release()}"
 
 
+# Weights one decode step multiplies (every layer's matrices, the output head, one embedding
+# row), from the architectures of `trapetum synth`'s presets: for bits per weight.
+DECODE_PARAMS = {
+    "tinyllama": 22 * (2 * 2048 * 2048 + 2 * 256 * 2048 + 3 * 5632 * 2048) + 32000 * 2048 + 2048,
+    "llama7b": 32 * (4 * 4096 * 4096 + 3 * 11008 * 4096) + 32000 * 4096 + 4096,
+}
+
+# The yardstick of issue 5: the best llama.cpp-family CPU engine on this kind of machine (2
+# threads, tinyllama-1.1b shape, random weights), as published in the issue.
+YARDSTICK = [("Q4_K_M", 4.89, 47.6, 232, "about all of it"), ("Q4_0", 4.5, 37.3, 263, "about 75%"),
+             ("F16", 16, 14.8, 135, "")]
+
+
+def yardstick(runs):
+    print("\n## Against the yardstick (tinyllama-1.1b shape, 2 threads)\n")
+    print("The yardstick's figures are those given in issue 5 (pp64); ours are pp512 and tg128 from the table "
+          "below. Bits per weight count the matrices one decode step reads.\n")
+    print("| engine | format | bits/weight | decode tok/s | prefill tok/s | share of bandwidth |")
+    print("|---|---|---|---|---|---|")
+    for f, bpw, tg, pp, share in YARDSTICK:
+        print(f"| yardstick | {f} | {bpw} | {tg} | {pp} (pp64) | {share} |")
+    for name, r in runs.items():
+        if not name.startswith("tinyllama-") or not name.endswith("-t2"):
+            continue
+        bpw = 8 * r["decode_weight_bytes"] / DECODE_PARAMS["tinyllama"]
+        print(f"| trapetum | {name[len('tinyllama-'):-3]} | {bpw:.2f} | {r['tg_tok_s']['median']:.1f} | "
+              f"{r['pp_tok_s']['median']:.1f} (pp{r['prompt_tokens']}) | {100 * r['bandwidth_fraction']:.0f}% of "
+              f"{r['copy_bandwidth_gb_s']:.1f} GB/s copy |")
+
+
 def main():
     d = sys.argv[1]
     runs = {}
@@ -41,6 +71,8 @@ def main():
           "the repetitions shown; the bandwidth is measured by `trapetum bench` itself with a multi-threaded copy "
           "(bytes read + written per second), and the roofline is that bandwidth divided by the weight bytes one "
           "decode step reads.\n")
+    yardstick(runs)
+    print("\n## Every run\n")
     print("| model | threads | isa / act / KV | pp | pp tok/s | tg | tg tok/s | weights MB/token | GB/s | "
           "share of copy bandwidth | roofline tok/s | peak RSS MiB |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")

@@ -11,6 +11,7 @@
 
 #include "core/half.h"
 #include "core/timer.h"
+#include "kernels/cpu/gemm_int8.h"
 #include "quant/row.h"
 #include "runtime/bench.h"
 
@@ -105,13 +106,14 @@ Result<std::vector<KernelBenchRow>> run_kernel_bench(const KernelBenchOptions& o
       w.dtype = d;
       w.shape = {s.rows, s.cols};
       w.data = packed.data();
-      const bool has_int8 = cpu::gemv_table(backend_for(cpu::ActMode::kFloat).isa()).int8[int(d)] != nullptr;
+      const cpu::Isa isa = backend_for(cpu::ActMode::kFloat).isa();
+      const bool gemv_int8 = cpu::gemv_table(isa).int8[int(d)] != nullptr, gemm_int8 = cpu::has_gemm_int8(isa, d);
       for (int m : o.tokens) {
         std::normal_distribution<float> normal(0.0f, 1.0f);
         std::vector<float> x(size_t(int64_t(m) * s.cols));
         for (float& v : x) v = normal(rng);
         std::vector<cpu::ActMode> acts = {cpu::ActMode::kFloat};
-        if (CpuBackend::uses_gemv(m) && has_int8) acts.push_back(cpu::ActMode::kInt8);
+        if (CpuBackend::uses_gemv(m) ? gemv_int8 : gemm_int8) acts.push_back(cpu::ActMode::kInt8);
         for (cpu::ActMode act : acts) {
           CpuBackend& b = backend_for(act);
           std::vector<float> y(size_t(int64_t(m) * s.rows), std::numeric_limits<float>::quiet_NaN());

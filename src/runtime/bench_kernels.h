@@ -41,7 +41,7 @@ struct KernelBenchRow {
 std::vector<DType> all_kernel_codecs();
 
 // Runs the grid; progress(row) after each measurement. backend_for(act) gives the backend
-// for an activation mode (M = 1 runs both modes for codecs with int8 kernels).
+// for an activation mode; codecs with int8 kernels for the path M takes run both modes.
 Result<std::vector<KernelBenchRow>> run_kernel_bench(const KernelBenchOptions& o,
                                                      const std::function<CpuBackend&(cpu::ActMode)>& backend_for,
                                                      const std::function<void(const KernelBenchRow&)>& progress);

@@ -7,6 +7,7 @@
 
 #include "core/half.h"
 #include "kernels/cpu/vec_math.h"
+#include "kernels/ref/kv_rows.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -156,29 +157,15 @@ void q8_rows(Isa isa, const void* src, int n_rows, int hd, float* dst) {
   q8_rows_generic(src, n_rows, hd, dst);
 }
 
-// Scalar: a row is encoded once per token and layer, far off the hot path. The reference's
-// operations, so the reference's bytes.
-void q8_encode(const float* x, int hd, KvQ8Block* blocks) {
-  for (int b = 0; b * kKvQ8BlockValues < hd; ++b) {
-    const float* xb = x + b * kKvQ8BlockValues;
-    const int n = std::min(kKvQ8BlockValues, hd - b * kKvQ8BlockValues);
-    float amax = 0;
-    for (int i = 0; i < n; ++i) amax = std::max(amax, std::fabs(xb[i]));
-    KvQ8Block& blk = blocks[b];
-    blk.d = amax / 127.0f;
-    const float id = blk.d > 0 ? 1.0f / blk.d : 0.0f;
-    for (int i = 0; i < kKvQ8BlockValues; ++i)
-      blk.q[i] = i < n ? int8_t(std::clamp(std::nearbyint(xb[i] * id), -127.0f, 127.0f)) : int8_t(0);
-  }
-}
-
 }  // namespace
 
 void kv_encode_row(Isa isa, KvType type, const float* x, int head_dim, void* dst) {
   switch (type) {
     case KvType::kF32: std::memcpy(dst, x, size_t(head_dim) * 4); return;
     case KvType::kF16: f32_to_f16(isa, x, head_dim, static_cast<uint16_t*>(dst)); return;
-    case KvType::kQ8: q8_encode(x, head_dim, static_cast<KvQ8Block*>(dst)); return;
+    // Scalar: a row is encoded once per token and layer, far off the hot path; the
+    // reference's own code, so the reference's bytes.
+    case KvType::kQ8: ref::kv_encode_row(KvType::kQ8, x, head_dim, dst); return;
   }
 }
 
