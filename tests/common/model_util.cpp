@@ -17,12 +17,11 @@ std::unique_ptr<Model> load_model(const std::string& path) {
   return m.ok() ? std::move(m.value()) : nullptr;
 }
 
-Loaded load_for_cpu(const std::string& path, int threads) {
+Loaded load_for_cpu(const std::string& path, int threads, cpu::ActMode act) {
   Loaded l;
   l.model = load_model(path);
   if (!l.model) return l;
-  // Exact float activations: these tests compare the model's arithmetic with HF's.
-  l.backend = std::make_unique<CpuBackend>(threads, CpuOptions{std::nullopt, cpu::ActMode::kFloat});
+  l.backend = std::make_unique<CpuBackend>(threads, CpuOptions{std::nullopt, act});
   auto t = Transformer::create(*l.model, *l.backend);
   EXPECT_TRUE(t.ok()) << t.error();
   if (t.ok()) l.t = std::move(t.value());

@@ -21,7 +21,8 @@ struct Loaded {
   std::unique_ptr<Transformer> t;
 };
 // A model ready to run on a CPU backend with `threads` threads; t is null after a failure.
-Loaded load_for_cpu(const std::string& path, int threads);
+// Exact float activations unless act says otherwise.
+Loaded load_for_cpu(const std::string& path, int threads, cpu::ActMode act = cpu::ActMode::kFloat);
 
 // Logits of every position of one pass over ids, prefilled in chunks of `batch` tokens, with
 // an exact (f32) KV cache unless kv_type says otherwise.

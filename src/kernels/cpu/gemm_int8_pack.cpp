@@ -1,5 +1,5 @@
 // Unpacks a 16-row tile of an integer codec into the interleaved unsigned-byte layout of the
-// int8 prefill kernel, with each 32-element block's value as d * u + m.
+// int8 prefill kernel, each 32-element block's value being d * (u - zero) + m.
 #include <cstring>
 
 #include "core/check.h"
@@ -11,7 +11,7 @@
 namespace trapetum::cpu {
 namespace {
 
-// The integer offset of u per codec (see PackedTile), and whether it has a float minimum.
+// The integer offset of u per codec (see PackedTile); 0 for the codecs with a float minimum.
 int32_t zero_of(DType dt) {
   switch (dt) {
     case DType::kQ8_0: case DType::kQ8: case DType::kCB4: case DType::kCB4S: return 128;
