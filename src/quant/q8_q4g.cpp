@@ -44,13 +44,20 @@ void dequantize_q8(const void* src, float* dst, int64_t n) {
 }
 
 template <int G>
-void quantize_q4g(const float* src, void* dst, int64_t n, const float* /*importance*/) {
+void quantize_q4g(const float* src, void* dst, int64_t n, const float* importance) {
   auto* p = static_cast<uint8_t*>(dst);
   float buf[G];
   for (int64_t g = 0; g * G < n; ++g, p += q4g_block_bytes(G)) {
     const int64_t len = load_group(src, n, g, G, buf);
-    float lo = buf[0], hi = buf[0];
-    for (int64_t j = 1; j < len; ++j) lo = std::min(lo, buf[j]), hi = std::max(hi, buf[j]);
+    // The range covers the elements that count: zero importance marks values another
+    // representation carries (sparse outliers), which must not widen the group's range.
+    float lo = INFINITY, hi = -INFINITY;
+    for (int64_t j = 0; j < len; ++j)
+      if (!importance || importance[g * G + j] > 0.0f) lo = std::min(lo, buf[j]), hi = std::max(hi, buf[j]);
+    if (lo > hi) {  // nothing counts: fall back to every element
+      lo = hi = buf[0];
+      for (int64_t j = 1; j < len; ++j) lo = std::min(lo, buf[j]), hi = std::max(hi, buf[j]);
+    }
     const uint16_t dh = float_to_fp16((hi - lo) / 15.0f), mh = float_to_fp16(lo);
     std::memcpy(p, &dh, 2);
     std::memcpy(p + 2, &mh, 2);

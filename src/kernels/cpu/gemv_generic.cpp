@@ -13,7 +13,11 @@ struct Generic : ConvertVector {
   TRAPETUM_BODY static float h2f(uint16_t h) { return fp16_to_float(h); }
   TRAPETUM_BODY static F16x h2f16(const uint16_t* p) {
     F16x r;
-    for (int i = 0; i < 16; ++i) r[i] = fp16_to_float(p[i]);
+    for (int i = 0; i < 16; ++i) {  // p may be odd-aligned (cb4s rows are 32 + 33n bytes)
+      uint16_t h;
+      std::memcpy(&h, reinterpret_cast<const uint8_t*>(p) + 2 * i, 2);
+      r[i] = fp16_to_float(h);
+    }
     return r;
   }
   TRAPETUM_BODY static F16x lookup(F16x table, I16x idx) { return __builtin_shuffle(table, idx); }
