@@ -8,6 +8,10 @@
 #include "commands.h"
 #include "runtime/bench_kernels.h"
 
+#if TRAPETUM_HAS_CUDA
+#include "runtime/bench_kernels_cuda.h"
+#endif
+
 namespace trapetum::cli {
 namespace {
 
@@ -15,6 +19,7 @@ struct KernelCliOptions {
   KernelBenchOptions bench;
   std::vector<std::string> codecs, shapes;
   int threads = 1;
+  std::string device;
   bool json = false;
 };
 
@@ -38,8 +43,52 @@ Status parse(KernelCliOptions& o) {
   return {};
 }
 
+// The GPU table: every codec next to cuBLAS fp16 on the same shape.
+int cuda_kernels_main(KernelCliOptions& o) {
+#if TRAPETUM_HAS_CUDA
+  if (o.shapes.empty())  // Llama-2-13B's layer shapes as well
+    for (KernelShape s : {KernelShape{5120, 5120}, KernelShape{13824, 5120}, KernelShape{5120, 13824}})
+      o.bench.shapes.push_back(s);
+  auto gpu = CudaBackend::create();
+  if (!gpu.ok()) return report_error("--device cuda: " + gpu.error());
+  CudaBackend& g = *gpu.value();
+  if (!o.json) {
+    std::printf("%s; CUDA events, median of %d passes over rotating copies (>= 4x L2); error vs float64\n",
+                g.describe().c_str(), std::max(5, o.bench.reps));
+    std::printf("%-10s %-12s %5s %10s %9s %12s %10s\n", "kernel", "shape", "M", "us", "GB/s", "vs cuBLAS", "max error");
+  }
+  auto print = [&](const CudaKernelBenchRow& r) {
+    if (o.json) return;
+    std::printf("%-10s %-12s %5d %10.2f %9.1f %11.2fx %10.2e\n", r.kernel.c_str(),
+                str_cat(r.shape.rows, "x", r.shape.cols).c_str(), r.tokens, r.seconds * 1e6, r.gb_per_s,
+                r.speedup_vs_cublas, r.max_rel_error);
+    std::fflush(stdout);
+  };
+  auto rows = run_cuda_kernel_bench(g, o.bench, print);
+  if (!rows.ok()) return report_error(rows.error());
+  if (o.json) {
+    nlohmann::json j{{"device", "cuda"}, {"gpu", g.props().name}, {"sm", g.props().sm}, {"rows", nlohmann::json::array()}};
+    for (const CudaKernelBenchRow& r : rows.value())
+      j["rows"].push_back({{"codec", r.kernel},
+                           {"rows", r.shape.rows},
+                           {"cols", r.shape.cols},
+                           {"tokens", r.tokens},
+                           {"seconds", r.seconds},
+                           {"weight_bytes", r.weight_bytes},
+                           {"gb_per_s", r.gb_per_s},
+                           {"speedup_vs_cublas_f16", r.speedup_vs_cublas},
+                           {"max_rel_error", r.max_rel_error}});
+    std::puts(j.dump(2).c_str());
+  }
+  return 0;
+#else
+  return report_error("--device cuda: this build has no CUDA backend (configure with -DTRAPETUM_CUDA=ON)");
+#endif
+}
+
 int kernels_main(KernelCliOptions& o) {
   if (Status st = parse(o); !st.ok()) return report_error(st.error());
+  if (o.device == "cuda") return cuda_kernels_main(o);
   const auto env = cpu_options_from_env();
   if (!env.ok()) return report_error(env.error());
   const CpuOptions base = env.value();
@@ -101,6 +150,7 @@ CLI::App* add_bench_kernels(CLI::App* bench, int* exit_code) {
       ->check(CLI::Range(1, 1000))->capture_default_str();
   cmd->add_flag("--json", o->json, "Print JSON");
   add_threads_option(cmd, &o->threads);
+  add_device_option(cmd, &o->device);
   cmd->callback([o, exit_code] { *exit_code = kernels_main(*o); });
   return cmd;
 }

@@ -19,6 +19,7 @@ struct ChatOptions {
   int n_predict = 512;
   int ctx = 0;
   int threads = 1;
+  std::string device;
   KvType kv_type = KvType::kF16;
   bool quiet = false;
   bool ignore_eos = false;
@@ -48,7 +49,7 @@ Result<std::unique_ptr<ChatTemplate>> pick_template(const ChatOptions& o, const 
 
 int chat_main(ChatOptions& o) {
   if (auto err = finish_sampling_options(&o.sampling); !err.empty()) return report_error(err);
-  auto loaded = load_for_inference(o.model, o.threads);
+  auto loaded = load_for_inference(o.model, o.threads, std::nullopt, o.device);
   if (!loaded.ok()) return report_error(loaded.error());
   LoadedModel& m = loaded.value();
   const Tokenizer& tok = m.model->tokenizer();
@@ -126,6 +127,7 @@ void add_chat(CLI::App& app, int* exit_code) {
   cmd->add_flag("-q,--quiet", o->quiet, "No banner or per-turn statistics on stderr");
   add_sampling_options(cmd, &o->sampling);
   add_threads_option(cmd, &o->threads);
+  add_device_option(cmd, &o->device);
   add_kv_type_option(cmd, &o->kv_type);
   cmd->callback([o, exit_code] { *exit_code = chat_main(*o); });
 }

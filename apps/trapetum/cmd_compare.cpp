@@ -21,6 +21,7 @@ struct CompareOptions {
   int64_t max_tokens = 4096;
   int greedy_tokens = 16;
   int threads = 1;
+  std::string device, ref_device;
   KvType kv_type = KvType::kF16;  // both models' sessions
   bool json = false;
 };
@@ -103,8 +104,10 @@ nlohmann::json to_json(const CompareOptions& o, const LoadedModel& ref, const Lo
   j["bits_per_weight_quant"] = bits_per_weight(*quant.model);
   j["bits_per_weight_ref"] = bits_per_weight(*ref.model);
   j["kv_type"] = kv_type_name(o.kv_type);
-  j["act_ref"] = act_mode_name(ref.backend->act());
-  j["act_quant"] = act_mode_name(quant.backend->act());
+  j["act_ref"] = act_mode_name(ref);
+  j["act_quant"] = act_mode_name(quant);
+  j["device_ref"] = device_name(ref.device);
+  j["device_quant"] = device_name(quant.device);
   for (const char* k : {"kl_mean", "kl_p99", "kl_max", "top1", "max_abs_dlogit", "mean_abs_dlogit", "ppl_ref",
                         "ppl_quant", "positions"})
     j[k] = nullptr;
@@ -200,9 +203,9 @@ int compare_main(CompareOptions o) {
   Result<std::vector<std::string>> prompts = std::vector<std::string>{};
   if (o.greedy_tokens > 0) prompts = read_prompts(o.prompts);
   if (!prompts.ok()) return report_error(prompts.error());
-  auto ref = load_for_inference(o.ref, o.threads, cpu::ActMode::kFloat);  // the reference runs exact
+  auto ref = load_for_inference(o.ref, o.threads, cpu::ActMode::kFloat, o.ref_device);  // the reference runs exact
   if (!ref.ok()) return report_error(ref.error());
-  auto quant = load_for_inference(o.model, o.threads);
+  auto quant = load_for_inference(o.model, o.threads, std::nullopt, o.device);
   if (!quant.ok()) return report_error(quant.error());
   if (auto st = check_same_vocab(*ref->model, *quant->model); !st.ok()) return report_error(st.error());
   auto prompt_ids = encode_prompts(*ref->model, *quant->model, prompts.value());
@@ -254,6 +257,11 @@ void add_compare(CLI::App& app, int* exit_code) {
   cmd->add_flag("--json", o->json,
                 "Print JSON: kl_mean, kl_p99, kl_max, top1, max_abs_dlogit, ppl_ref, ppl_quant, greedy");
   add_threads_option(cmd, &o->threads);
+  add_device_option(cmd, &o->device);
+  o->ref_device = "cpu";
+  cmd->add_option("--ref-device", o->ref_device, "Where the reference runs: cpu or cuda")
+      ->check(CLI::IsMember({"cpu", "cuda"}))
+      ->capture_default_str();
   add_kv_type_option(cmd, &o->kv_type);
   cmd->callback([o, exit_code] { *exit_code = compare_main(*o); });
 }

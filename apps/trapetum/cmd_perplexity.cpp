@@ -16,6 +16,7 @@ struct PerplexityOptions {
   int stride = 512;
   int64_t max_tokens = 0;
   int threads = 1;
+  std::string device;
   KvType kv_type = KvType::kF16;
   bool json = false;
 };
@@ -23,7 +24,7 @@ struct PerplexityOptions {
 int perplexity_main(const PerplexityOptions& o) {
   std::string text;
   if (!read_text_file(o.file, &text)) return report_error(o.file + ": cannot read");
-  auto loaded = load_for_inference(o.model, o.threads);
+  auto loaded = load_for_inference(o.model, o.threads, std::nullopt, o.device);
   if (!loaded.ok()) return report_error(loaded.error());
   LoadedModel& m = loaded.value();
   const Tokenizer& tok = m.model->tokenizer();
@@ -67,6 +68,7 @@ void add_perplexity(CLI::App& app, int* exit_code) {
   cmd->add_option("--max-tokens", o->max_tokens, "Use only the first N tokens (0 = all)")->check(CLI::NonNegativeNumber);
   cmd->add_flag("--json", o->json, "Print JSON: ppl, tokens_scored, seconds");
   add_threads_option(cmd, &o->threads);
+  add_device_option(cmd, &o->device);
   add_kv_type_option(cmd, &o->kv_type);
   cmd->callback([o, exit_code] { *exit_code = perplexity_main(*o); });
 }

@@ -19,11 +19,13 @@ struct RunOptions {
   bool ignore_eos = false;
   bool no_special = false;
   SamplingOptions sampling;
+  std::string device;
+  std::string logits_out;
 };
 
 int run_main(RunOptions& o) {
   if (auto err = finish_sampling_options(&o.sampling); !err.empty()) return report_error(err);
-  auto loaded = load_for_inference(o.model, o.threads);
+  auto loaded = load_for_inference(o.model, o.threads, std::nullopt, o.device);
   if (!loaded.ok()) return report_error(loaded.error());
   LoadedModel& m = loaded.value();
   const ModelConfig& c = m.model->config();
@@ -40,6 +42,14 @@ int run_main(RunOptions& o) {
   GenerateOptions gopt;
   gopt.max_tokens = std::min(o.n_predict, ctx - int(prompt.size()));
   gopt.stop_at_eog = !o.ignore_eos;
+  // --logits-out: written to a temporary name and renamed once complete.
+  std::FILE* logits_file = nullptr;
+  const std::string logits_tmp = o.logits_out + ".partial";
+  if (!o.logits_out.empty()) {
+    logits_file = std::fopen(logits_tmp.c_str(), "wb");
+    if (!logits_file) return report_error(o.logits_out + ": cannot create");
+    gopt.on_logits = [&](const float* l) { std::fwrite(l, sizeof(float), size_t(c.vocab_size), logits_file); };
+  }
   auto on_text = [&](const std::string& piece) {
     if (!o.json) {
       std::fwrite(piece.data(), 1, piece.size(), stdout);
@@ -52,6 +62,14 @@ int run_main(RunOptions& o) {
     std::fflush(stdout);
   }
   auto r = generate(*session.value(), tok, prompt, sampler, gopt, on_text);
+  if (logits_file) {
+    const bool no_error = std::ferror(logits_file) == 0;
+    const bool written = std::fclose(logits_file) == 0 && no_error;
+    if (!written || !r.ok() || std::rename(logits_tmp.c_str(), o.logits_out.c_str()) != 0) {
+      std::remove(logits_tmp.c_str());
+      if (r.ok()) return report_error(o.logits_out + ": write failed");
+    }
+  }
   if (!r.ok()) return report_error(r.error());
   const GenerateResult& g = r.value();
   const double prefill_tok_s = g.prefill_seconds > 0 ? double(prompt.size()) / g.prefill_seconds : 0;
@@ -70,6 +88,8 @@ int run_main(RunOptions& o) {
     j["seed"] = o.sampling.seed;
     j["threads"] = o.threads;
     j["kv_type"] = kv_type_name(o.kv_type);
+    j["device"] = device_name(m.device);
+    j["kernels"] = kernels_description(m);
     std::puts(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     std::printf("\n");
@@ -96,6 +116,10 @@ void add_run(CLI::App& app, int* exit_code) {
   cmd->add_flag("--ignore-eos", o->ignore_eos, "Keep generating past end-of-generation tokens");
   cmd->add_flag("--no-special", o->no_special, "Do not add BOS/EOS to the prompt");
   cmd->add_flag("--json", o->json, "Print one JSON object with ids, text and timings instead of streaming");
+  cmd->add_option("--logits-out", o->logits_out,
+                  "Write the logits each generated token was drawn from: float32 rows of vocab size")
+      ->capture_default_str();
+  add_device_option(cmd, &o->device);
   add_threads_option(cmd, &o->threads);
   add_kv_type_option(cmd, &o->kv_type);
   cmd->callback([o, exit_code] { *exit_code = run_main(*o); });

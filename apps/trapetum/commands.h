@@ -7,6 +7,7 @@
 #include <string>
 
 #include "backend/cpu_backend.h"
+#include "backend/make_backend.h"
 #include "core/result.h"
 #include "model/model.h"
 #include "model/transformer.h"
@@ -38,7 +39,9 @@ int report_error(const std::string& message);
 // A model loaded and ready to run on a backend.
 struct LoadedModel {
   std::unique_ptr<Model> model;
-  std::unique_ptr<CpuBackend> backend;
+  std::unique_ptr<Backend> backend;
+  CpuBackend* cpu = nullptr;  // backend, when it is the CPU one
+  DeviceKind device = DeviceKind::kCpu;
   std::unique_ptr<Transformer> transformer;
   double load_seconds = 0;
 };
@@ -46,11 +49,20 @@ struct LoadedModel {
 // CPU backend options from TRAPETUM_ISA (generic, avx2, avx512, neon: force a lower ISA) and
 // TRAPETUM_ACT (int8, the default, or f32: exact float activations).
 Result<CpuOptions> cpu_options_from_env();
-// act, when given, overrides TRAPETUM_ACT (a reference model is always run exact).
+// act, when given, overrides TRAPETUM_ACT (a reference model is always run exact); device
+// "cpu" or "cuda" (the GPU runs float activations).
 Result<LoadedModel> load_for_inference(const std::string& path, int threads,
-                                       std::optional<cpu::ActMode> act = std::nullopt);
+                                       std::optional<cpu::ActMode> act = std::nullopt,
+                                       const std::string& device = "cpu");
 // "int8" or "f32": the activation mode a loaded model's backend runs.
 const char* act_mode_name(cpu::ActMode a);
+// The kernels a loaded model runs, e.g. "avx512, int8 activations" or "cuda: NVIDIA H100".
+std::string kernels_description(const LoadedModel& m);
+// "int8" or "f32" for a loaded model (the CUDA backend is f32).
+const char* act_mode_name(const LoadedModel& m);
+
+// Adds --device cpu|cuda to a subcommand (default cpu).
+void add_device_option(CLI::App* cmd, std::string* device);
 
 // Sampling flags shared by run and chat; seed < 0 means "from the clock".
 struct SamplingOptions {

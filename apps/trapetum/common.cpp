@@ -52,16 +52,36 @@ Result<CpuOptions> cpu_options_from_env() {
 
 const char* act_mode_name(cpu::ActMode a) { return a == cpu::ActMode::kInt8 ? "int8" : "f32"; }
 
-Result<LoadedModel> load_for_inference(const std::string& path, int threads, std::optional<cpu::ActMode> act) {
+Result<LoadedModel> load_for_inference(const std::string& path, int threads, std::optional<cpu::ActMode> act,
+                                       const std::string& device) {
   LoadedModel m;
   Timer t;
-  TRY(CpuOptions opts, cpu_options_from_env());
-  if (act) opts.act = *act;
+  BackendOptions b;
+  TRY(b.device, device_from_name(device));
+  TRY(b.cpu, cpu_options_from_env());
+  if (act) b.cpu.act = *act;
+  b.threads = threads;
+  TRY(m.backend, make_backend(b));  // before loading: a missing GPU fails fast
+  m.device = b.device;
+  if (b.device == DeviceKind::kCpu) m.cpu = static_cast<CpuBackend*>(m.backend.get());
   TRY(m.model, Model::load(path));
-  m.backend = std::make_unique<CpuBackend>(threads, opts);
   TRY(m.transformer, Transformer::create(*m.model, *m.backend));
   m.load_seconds = t.seconds();
   return m;
+}
+
+std::string kernels_description(const LoadedModel& m) {
+  if (m.cpu) return str_cat(cpu::isa_name(m.cpu->isa()), ", ", act_mode_name(m.cpu->act()), " activations");
+  return str_cat(m.backend->describe(), ", f32 activations");
+}
+
+const char* act_mode_name(const LoadedModel& m) { return m.cpu ? act_mode_name(m.cpu->act()) : "f32"; }
+
+void add_device_option(CLI::App* cmd, std::string* device) {
+  *device = "cpu";
+  cmd->add_option("--device", *device, "Where to run: cpu, or cuda (an NVIDIA GPU; builds with -DTRAPETUM_CUDA=ON)")
+      ->check(CLI::IsMember({"cpu", "cuda"}))
+      ->capture_default_str();
 }
 
 void add_sampling_options(CLI::App* cmd, SamplingOptions* o) {

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <string>
 
 #include "core/result.h"
 #include "core/tensor.h"
@@ -36,10 +38,23 @@ struct AttentionShape {
   int window;  // sliding window in positions; 0 = unlimited
 };
 
+// One forward call as the backend sees it: host token ids at positions pos0 .. pos0 + n - 1,
+// and what identifies the call's buffers (a session's activations and its host logits).
+struct StepInputs {
+  const int32_t* tokens;
+  int n;
+  int pos0;
+  const void* state;   // the session's activations: the same pointer means the same buffers
+  const float* logits;  // host destination of the logits
+  bool all_logits;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
   virtual const char* name() const = 0;
+  // For reports: the device and the kernels it runs.
+  virtual std::string describe() const { return name(); }
 
   virtual Result<std::unique_ptr<Buffer>> alloc(int64_t n_floats) = 0;
   // Makes a weight usable on this device; the CPU backend keeps the mapped view as is.
@@ -52,6 +67,12 @@ class Backend {
   virtual void embed(const TensorView& table, const int32_t* ids, int n, float* out) = 0;
   // y (n, rows) = x (n, cols) . w^T, w (rows, cols) in any codec.
   virtual void matmul(const TensorView& w, const float* x, float* y, int n) = 0;
+  // Runs ops(), the backend calls of one forward step, and returns when the host copies they
+  // made (to_host) are complete. A backend may record a decode step's calls once and replay
+  // them for later steps with the same state (CUDA graphs): ops must then issue the same calls
+  // with the same pointers each time, with positions and ids taken from in.
+  virtual void run_step(const StepInputs& in, const std::function<void()>& ops) { ops(); }
+
   // y (n, len) += bias (len) on every row.
   virtual void add_bias(float* y, const float* bias, int n, int len) = 0;
   // y (n, dim) = rmsnorm(x (n, dim)) * weight (dim).

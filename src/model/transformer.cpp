@@ -2,14 +2,21 @@
 // attention -> output projection -> residual -> RMSNorm -> SwiGLU MLP -> residual.
 #include "model/transformer.h"
 
+#include <map>
+
 namespace trapetum {
 
 Result<std::unique_ptr<Transformer>> Transformer::create(const Model& model, Backend& backend) {
   std::unique_ptr<Transformer> t(new Transformer(model, backend));
   const ModelWeights& src = model.weights();
+  // Tied embeddings are one tensor: uploaded once.
+  std::map<const void*, TensorView> done;
   auto up = [&](const TensorView& v) -> Result<TensorView> {
     if (!v.data) return v;
-    return backend.upload(v);
+    if (auto it = done.find(v.data); it != done.end()) return it->second;
+    TRY(TensorView d, backend.upload(v));
+    done[v.data] = d;
+    return d;
   };
   TRY(t->w_.token_embd, up(src.token_embd));
   TRY(t->w_.output_norm, up(src.output_norm));
@@ -40,7 +47,15 @@ Status Transformer::forward(const int32_t* tokens, int n, int pos0, KvCache& kv,
   for (int i = 0; i < n; ++i)
     if (tokens[i] < 0 || tokens[i] >= c.vocab_size)
       return make_error("forward: token id ", tokens[i], " is outside the vocabulary (", c.vocab_size, ")");
+  const StepInputs step{tokens, n, pos0, &act, logits, all_logits};
+  backend_.run_step(step, [&] { run_layers(step, kv, act, logits); });
+  return Ok{};
+}
+
+void Transformer::run_layers(const StepInputs& in, KvCache& kv, Activations& act, float* logits) const {
+  const ModelConfig& c = config();
   Backend& b = backend_;
+  const int n = in.n, pos0 = in.pos0;
   const int q_dim = c.n_heads * c.head_dim, kv_dim = c.n_kv_heads * c.head_dim;
   const float eps = float(c.norm_eps);
   const AttentionShape shape{c.n_heads, c.n_kv_heads, c.head_dim, c.sliding_window};
@@ -48,7 +63,7 @@ Status Transformer::forward(const int32_t* tokens, int n, int pos0, KvCache& kv,
   float* xn = act.xn->data();
   const float* inv_freq = inv_freq_->data();
 
-  b.embed(w_.token_embd, tokens, n, x);
+  b.embed(w_.token_embd, in.tokens, n, x);
   for (int l = 0; l < c.n_layers; ++l) {
     const LayerWeights& w = w_.layers[size_t(l)];
     const KvLayerView cache = kv.layer(l);
@@ -75,12 +90,11 @@ Status Transformer::forward(const int32_t* tokens, int n, int pos0, KvCache& kv,
     b.add(x, xn, int64_t(n) * c.dim);
   }
   // Only the rows whose logits are wanted go through the final norm and the LM head.
-  const int first = all_logits ? 0 : n - 1;
+  const int first = in.all_logits ? 0 : n - 1;
   const int rows = n - first;
   b.rmsnorm(x + int64_t(first) * c.dim, static_cast<const float*>(w_.output_norm.data), xn, rows, c.dim, eps);
   b.matmul(w_.output, xn, act.logits->data(), rows);
   b.to_host(act.logits->data(), logits, int64_t(rows) * c.vocab_size);
-  return Ok{};
 }
 
 }  // namespace trapetum

@@ -27,6 +27,8 @@ class Transformer {
 
  private:
   Transformer(const Model& m, Backend& b) : model_(m), backend_(b) {}
+  // The backend calls of one forward step (checked inputs).
+  void run_layers(const StepInputs& in, KvCache& kv, Activations& act, float* logits) const;
 
   const Model& model_;
   Backend& backend_;

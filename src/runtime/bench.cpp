@@ -50,6 +50,7 @@ Result<BenchResult> run_bench(const Transformer& t, const BenchOptions& o) {
       r.pp_runs.push_back(double(o.prompt_tokens) / timer.seconds());
     }
     if (o.gen_tokens > 0) {
+      if (o.tg_begin) o.tg_begin();
       Timer timer;
       for (int i = 0; i < o.gen_tokens; ++i) {
         const int32_t tok = id(rng);
@@ -57,6 +58,7 @@ Result<BenchResult> run_bench(const Transformer& t, const BenchOptions& o) {
         (void)logits;
       }
       r.tg_runs.push_back(double(o.gen_tokens) / timer.seconds());
+      if (o.tg_end) o.tg_end();
     }
   }
   r.pp_tok_s = spread_of(r.pp_runs);

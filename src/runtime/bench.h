@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "core/result.h"
@@ -18,6 +19,8 @@ struct BenchOptions {
   int reps = 3;
   uint64_t seed = 1;        // token ids are drawn uniformly from the vocabulary
   KvType kv_type = KvType::kF16;
+  // Called around each tg repetition, outside its timing (energy meters).
+  std::function<void()> tg_begin, tg_end;
 };
 
 struct Spread {

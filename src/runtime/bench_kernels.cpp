@@ -18,7 +18,7 @@
 namespace trapetum {
 namespace {
 
-constexpr int64_t kSeedRows = 64;
+constexpr int64_t kSeedRows = kBenchSeedRows;
 
 // fp16 scale fields of the GGUF blocks that trapetum reads but does not write.
 std::vector<int64_t> gguf_half_fields(DType d) {
@@ -81,6 +81,13 @@ double max_rel_error(const TensorView& w, const std::vector<float>& x, const std
 }
 
 }  // namespace
+
+std::vector<uint8_t> bench_seed_rows(DType d, int64_t cols, std::mt19937& rng) { return seed_rows(d, cols, rng); }
+
+double bench_max_rel_error(const TensorView& w, const std::vector<float>& x, const std::vector<float>& y, int m,
+                           int64_t rows_checked) {
+  return max_rel_error(w, x, y, m, rows_checked);
+}
 
 std::vector<DType> all_kernel_codecs() {
   std::vector<DType> v;

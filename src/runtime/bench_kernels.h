@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,14 @@ struct KernelBenchRow {
   double gflop_per_s;    // 2 * tokens * rows * cols / seconds
   double max_rel_error;  // max |y - ref| / max |ref| over checked outputs, ref in float64
 };
+
+// kBenchSeedRows rows of cols weights ~ N(0, 0.02) packed in d (GGUF blocks: random codes).
+inline constexpr int64_t kBenchSeedRows = 64;
+std::vector<uint8_t> bench_seed_rows(DType d, int64_t cols, std::mt19937& rng);
+// max |y - ref| / max |ref| over the first rows_checked rows and min(m, 8) tokens, ref in
+// float64 from the dequantized weights.
+double bench_max_rel_error(const TensorView& w, const std::vector<float>& x, const std::vector<float>& y, int m,
+                           int64_t rows_checked);
 
 // Every codec the CPU kernels run, in table order.
 std::vector<DType> all_kernel_codecs();

@@ -19,6 +19,7 @@ Result<GenerateResult> generate(Session& session, const Tokenizer& tok, const st
   r.stop_reason = "length";
   timer.reset();
   for (int i = 0; i < opt.max_tokens; ++i) {
+    if (opt.on_logits) opt.on_logits(logits);
     const int32_t id = sampler.sample(logits, vocab, history);
     r.generated.push_back(id);
     history.push_back(id);

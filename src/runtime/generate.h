@@ -16,6 +16,8 @@ namespace trapetum {
 struct GenerateOptions {
   int max_tokens = 128;
   bool stop_at_eog = true;  // stop at an end-of-generation token
+  // Called with the logits (vocab floats) each sampled token was drawn from, in order.
+  std::function<void(const float*)> on_logits;
 };
 
 struct GenerateResult {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -13,7 +14,12 @@
 
 namespace trapetum::test {
 
-inline std::string test_data(const std::string& rel) { return std::string(TRAPETUM_TEST_DATA) + "/" + rel; }
+// TRAPETUM_TEST_DATA in the environment overrides the build's path (a test binary carried to
+// another machine, bench/gpu.sh).
+inline std::string test_data(const std::string& rel) {
+  const char* env = std::getenv("TRAPETUM_TEST_DATA");
+  return std::string(env && *env ? env : TRAPETUM_TEST_DATA) + "/" + rel;
+}
 inline std::string shared_dir() { return std::string(TRAPETUM_SHARED_DIR); }
 inline std::string shared(const std::string& rel) { return shared_dir() + "/" + rel; }
 // The real files of ../shared that many tests read.

@@ -1,0 +1,6 @@
+// Fused GEMV, prefill-tile and embedding kernels for the f32 device layout (device_weight.h).
+#include "kernels/cuda/gemv_body.cuh"
+
+namespace trapetum::cuda {
+TRAPETUM_INSTANTIATE_FAMILY(Family::kF32)
+}  // namespace trapetum::cuda
