@@ -5,7 +5,6 @@
 
 #include <atomic>
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 
 #include "commands.h"
@@ -26,34 +25,13 @@ struct ChatOptions {
   SamplingOptions sampling;
 };
 
-Result<std::unique_ptr<ChatTemplate>> pick_template(const ChatOptions& o, const Tokenizer& tok) {
-  if (!o.chat_template.empty()) {
-    if (std::filesystem::is_regular_file(o.chat_template)) {
-      std::string src;
-      if (!read_text_file(o.chat_template, &src)) return make_error(o.chat_template, ": cannot read");
-      auto t = ChatTemplate::parse(src);
-      if (!t.ok()) return make_error(o.chat_template, ": ", t.error());
-      return t;
-    }
-    return ChatTemplate::builtin(o.chat_template);
-  }
-  if (!tok.spec().chat_template.empty()) {
-    auto t = ChatTemplate::parse(tok.spec().chat_template);
-    if (!t.ok()) return make_error(o.model, ": the model's chat template: ", t.error());
-    return t;
-  }
-  std::fprintf(stderr, "trapetum: %s has no chat template; using chatml (choose with --chat-template)\n",
-               o.model.c_str());
-  return ChatTemplate::builtin("chatml");
-}
-
 int chat_main(ChatOptions& o) {
   if (auto err = finish_sampling_options(&o.sampling); !err.empty()) return report_error(err);
   auto loaded = load_for_inference(o.model, o.threads, std::nullopt, o.device);
   if (!loaded.ok()) return report_error(loaded.error());
   LoadedModel& m = loaded.value();
   const Tokenizer& tok = m.model->tokenizer();
-  auto tmpl = pick_template(o, tok);
+  auto tmpl = pick_chat_template(o.chat_template, o.model, tok);
   if (!tmpl.ok()) return report_error(tmpl.error());
   const int ctx = o.ctx > 0 ? o.ctx : std::min(m.model->config().max_seq_len, 4096);
   auto session = Session::create(*m.transformer, ctx, Session::kDefaultMaxBatch, o.kv_type);

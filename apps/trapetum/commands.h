@@ -12,6 +12,7 @@
 #include "model/model.h"
 #include "model/transformer.h"
 #include "runtime/sampler.h"
+#include "tokenizer/chat_template.h"
 
 namespace trapetum::cli {
 
@@ -32,6 +33,7 @@ void add_report(CLI::App& app, int* exit_code);
 void add_dequantize(CLI::App& app, int* exit_code);
 void add_delta(CLI::App& app, int* exit_code);
 void add_materialize(CLI::App& app, int* exit_code);
+void add_serve(CLI::App& app, int* exit_code);
 
 // Prints "trapetum: error: <message>" to stderr; returns the exit code for errors (1).
 int report_error(const std::string& message);
@@ -60,6 +62,11 @@ const char* act_mode_name(cpu::ActMode a);
 std::string kernels_description(const LoadedModel& m);
 // "int8" or "f32" for a loaded model (the CUDA backend is f32).
 const char* act_mode_name(const LoadedModel& m);
+
+// The chat template: choice (a file, or a built-in name) when given, else the model's own,
+// else chatml (saying so on stderr).
+Result<std::unique_ptr<ChatTemplate>> pick_chat_template(const std::string& choice, const std::string& model,
+                                                         const Tokenizer& tok);
 
 // Adds --device cpu|cuda to a subcommand (default cpu).
 void add_device_option(CLI::App* cmd, std::string* device);

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
@@ -116,6 +117,28 @@ void add_kv_type_option(CLI::App* cmd, KvType* type) {
   cmd->add_option("--kv-type", *type, "KV cache element type: f16, q8 (int8 blocks of 32) or f32 (exact)")
       ->transform(CLI::CheckedTransformer(names))
       ->default_str("f16");
+}
+
+Result<std::unique_ptr<ChatTemplate>> pick_chat_template(const std::string& choice, const std::string& model,
+                                                         const Tokenizer& tok) {
+  if (!choice.empty()) {
+    if (std::filesystem::is_regular_file(choice)) {
+      std::string src;
+      if (!read_text_file(choice, &src)) return make_error(choice, ": cannot read");
+      auto t = ChatTemplate::parse(src);
+      if (!t.ok()) return make_error(choice, ": ", t.error());
+      return t;
+    }
+    return ChatTemplate::builtin(choice);
+  }
+  if (!tok.spec().chat_template.empty()) {
+    auto t = ChatTemplate::parse(tok.spec().chat_template);
+    if (!t.ok()) return make_error(model, ": the model's chat template: ", t.error());
+    return t;
+  }
+  std::fprintf(stderr, "trapetum: %s has no chat template; using chatml (choose with --chat-template)\n",
+               model.c_str());
+  return ChatTemplate::builtin("chatml");
 }
 
 std::string json_string(const std::string& s) {

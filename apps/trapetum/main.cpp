@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   trapetum::cli::add_dequantize(app, &exit_code);
   trapetum::cli::add_delta(app, &exit_code);
   trapetum::cli::add_materialize(app, &exit_code);
+  trapetum::cli::add_serve(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

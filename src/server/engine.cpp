@@ -1,0 +1,234 @@
+// Engine: slot admission by longest cached prefix, round-robin token steps, stop sequences
+// held back until they can no longer match, and counters.
+#include "server/engine.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/timer.h"
+#include "runtime/sampler.h"
+
+namespace trapetum::server {
+
+bool Job::next(Event* e, int timeout_ms) {
+  std::unique_lock lk(mu_);
+  if (!cv_.wait_for(lk, std::chrono::milliseconds(timeout_ms), [&] { return !events_.empty(); })) return false;
+  *e = std::move(events_.front());
+  events_.pop_front();
+  return true;
+}
+
+void Job::push(Event e) {
+  {
+    std::lock_guard lk(mu_);
+    events_.push_back(std::move(e));
+  }
+  cv_.notify_all();
+}
+
+struct Engine::Slot {
+  std::unique_ptr<Session> session;
+  std::shared_ptr<Job> job;  // null when free
+  std::unique_ptr<Sampler> sampler;
+  std::unique_ptr<StreamDecoder> decoder;
+  std::vector<int32_t> history;  // prompt + generated, for the sampler
+  const float* logits = nullptr;
+  int generated = 0, max_tokens = 0, cached = 0;
+  std::string held;  // text not yet sent: it may be the start of a stop sequence
+};
+
+namespace {
+size_t common_prefix(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
+  size_t n = 0;
+  while (n < a.size() && n < b.size() && a[n] == b[n]) ++n;
+  return n;
+}
+
+// Length of the longest suffix of text that is a proper prefix of some stop sequence.
+size_t stop_prefix_tail(const std::string& text, const std::vector<std::string>& stops) {
+  size_t keep = 0;
+  for (const std::string& s : stops)
+    for (size_t k = std::min(s.size() - 1, text.size()); k > keep; --k)
+      if (text.compare(text.size() - k, k, s, 0, k) == 0) {
+        keep = k;
+        break;
+      }
+  return keep;
+}
+}  // namespace
+
+Engine::Engine(const Transformer& t, const EngineOptions& o) : t_(t), opts_(o) {}
+
+Result<std::unique_ptr<Engine>> Engine::create(const Transformer& t, const EngineOptions& o) {
+  if (o.parallel < 1) return make_error("--parallel must be at least 1, got ", o.parallel);
+  std::unique_ptr<Engine> e(new Engine(t, o));
+  for (int i = 0; i < o.parallel; ++i) {
+    auto s = std::make_unique<Slot>();
+    TRY(s->session, Session::create(t, o.ctx, Session::kDefaultMaxBatch, o.kv_type));
+    e->slots_.push_back(std::move(s));
+  }
+  e->stats_.slots = o.parallel;
+  e->stats_.kv_tokens_total = int64_t(o.parallel) * o.ctx;
+  e->thread_ = std::thread([p = e.get()] { p->loop(); });
+  return e;
+}
+
+Engine::~Engine() {
+  {
+    std::lock_guard lk(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  Event bye{Event::Kind::kError, "the server is shutting down", "", 0, 0, 0};
+  for (auto& j : queue_) j->push(bye);
+  for (auto& s : slots_)
+    if (s->job) s->job->push(bye);
+}
+
+bool Engine::submit(const std::shared_ptr<Job>& job) {
+  {
+    std::lock_guard lk(mu_);
+    if (queue_.size() >= opts_.max_queue) return false;
+    queue_.push_back(job);
+    ++stats_.requests;
+    stats_.queued = int(queue_.size());
+  }
+  cv_.notify_all();
+  return true;
+}
+
+EngineStats Engine::stats() const {
+  std::lock_guard lk(mu_);
+  return stats_;
+}
+
+void Engine::loop() {
+  for (;;) {
+    std::vector<Slot*> started;
+    {
+      std::unique_lock lk(mu_);
+      cv_.wait(lk, [&] { return stop_ || !queue_.empty() || stats_.active > 0; });
+      if (stop_) return;
+      // Admit waiting jobs: each takes the free slot sharing the longest prefix with it.
+      while (!queue_.empty()) {
+        Slot* best = nullptr;
+        size_t best_len = 0;
+        for (auto& s : slots_)
+          if (!s->job) {
+            const size_t n = common_prefix(s->session->history(), queue_.front()->prompt());
+            if (!best || n > best_len) best = s.get(), best_len = n;
+          }
+        if (!best) break;
+        best->job = queue_.front();
+        queue_.pop_front();
+        started.push_back(best);
+        ++stats_.active;
+      }
+      stats_.queued = int(queue_.size());
+    }
+    for (Slot* s : started) start(*s, s->job);
+    Timer t;
+    int steps = 0;
+    for (auto& s : slots_)
+      if (s->job && s->logits) step(*s), ++steps;
+    std::lock_guard lk(mu_);
+    if (steps) stats_.decode_seconds += t.seconds();
+    int64_t used = 0;
+    for (auto& s : slots_) used += s->session->position();
+    stats_.kv_tokens_used = used;
+  }
+}
+
+void Engine::start(Slot& s, std::shared_ptr<Job> job) {
+  const GenRequest& r = job->request();
+  const std::vector<int32_t>& prompt = job->prompt();
+  Session& ses = *s.session;
+  // Keep the cached prefix; evaluate at least one token so there are logits to sample from.
+  const size_t common = std::min(common_prefix(ses.history(), prompt), prompt.size() - 1);
+  ses.truncate(int(common));
+  auto logits = ses.eval(std::span<const int32_t>(prompt).subspan(common));
+  if (!logits.ok()) {
+    job->push({Event::Kind::kError, logits.error(), "", 0, 0, 0});
+    ses.reset();
+    s.logits = nullptr;
+    return finish(s, "error");
+  }
+  s.logits = logits.value();
+  SamplerParams p;
+  p.temperature = float(r.temperature);
+  p.top_k = 0;
+  p.top_p = float(r.top_p);
+  p.min_p = 0;
+  p.repeat_penalty = 1;
+  p.seed = r.seed ? *r.seed : uint64_t(std::chrono::steady_clock::now().time_since_epoch().count());
+  s.sampler = std::make_unique<Sampler>(p);
+  s.decoder = std::make_unique<StreamDecoder>(t_.model().tokenizer(), /*skip_special=*/true);
+  s.history = prompt;
+  s.generated = 0;
+  s.cached = int(common);
+  s.held.clear();
+  const int room = opts_.ctx - int(prompt.size());
+  s.max_tokens = r.max_tokens > 0 ? std::min(r.max_tokens, room) : room;
+  std::lock_guard lk(mu_);
+  stats_.prompt_tokens += int64_t(prompt.size());
+  stats_.cached_tokens += int64_t(common);
+}
+
+void Engine::step(Slot& s) {
+  Job& job = *s.job;
+  if (job.cancelled()) return finish(s, "cancelled");
+  const Tokenizer& tok = t_.model().tokenizer();
+  const std::vector<std::string>& stops = job.request().stop;
+  const int32_t id = s.sampler->sample(s.logits, t_.config().vocab_size, s.history);
+  s.history.push_back(id);
+  ++s.generated;
+  {
+    std::lock_guard lk(mu_);
+    ++stats_.generated_tokens;
+  }
+  auto send = [&](std::string text) {
+    if (!text.empty()) job.push({Event::Kind::kText, std::move(text), "", 0, 0, 0});
+  };
+  if (tok.is_end_of_generation(id)) {
+    send(s.held + s.decoder->flush());
+    return finish(s, "stop");
+  }
+  s.held += s.decoder->push(id);
+  for (const std::string& stop : stops)
+    if (size_t at = s.held.find(stop); at != std::string::npos) {
+      send(s.held.substr(0, at));
+      return finish(s, "stop");
+    }
+  const size_t keep = stop_prefix_tail(s.held, stops);
+  send(s.held.substr(0, s.held.size() - keep));
+  s.held.erase(0, s.held.size() - keep);
+  if (s.generated >= s.max_tokens || s.session->position() >= s.session->context()) {
+    send(s.held + s.decoder->flush());
+    return finish(s, "length");
+  }
+  const int32_t one[1] = {id};
+  auto logits = s.session->eval(one);
+  if (!logits.ok()) {
+    job.push({Event::Kind::kError, logits.error(), "", 0, 0, 0});
+    return finish(s, "error");
+  }
+  s.logits = logits.value();
+}
+
+void Engine::finish(Slot& s, const std::string& reason) {
+  std::shared_ptr<Job> job = std::move(s.job);
+  s.logits = nullptr;
+  s.sampler.reset();
+  s.decoder.reset();
+  {
+    // Counters first: whoever receives the last event sees them already updated.
+    std::lock_guard lk(mu_);
+    --stats_.active;
+    if (reason == "cancelled") ++stats_.requests_cancelled;
+  }
+  if (reason != "error" && reason != "cancelled")
+    job->push({Event::Kind::kDone, "", reason, int(job->prompt().size()), s.generated, s.cached});
+}
+
+}  // namespace trapetum::server

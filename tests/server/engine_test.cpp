@@ -1,0 +1,152 @@
+// The server's engine on stories260K: interleaved slots give the same greedy text as a plain
+// session, cancellation frees the slot, a full queue refuses, prompts reuse cached prefixes,
+// and stop sequences cut the text before them.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "common/model_util.h"
+#include "common/test_util.h"
+#include "runtime/generate.h"
+#include "server/engine.h"
+
+namespace trapetum::server {
+namespace {
+
+struct Done {
+  std::string text;
+  Event last;
+};
+
+// Collects a job's events until it ends (or 30 s pass).
+Done drain(Job& job) {
+  Done d;
+  for (int waited = 0; waited < 300;) {
+    Event e;
+    if (!job.next(&e, 100)) {
+      ++waited;
+      continue;
+    }
+    if (e.kind == Event::Kind::kText) {
+      d.text += e.text;
+      continue;
+    }
+    d.last = e;
+    return d;
+  }
+  ADD_FAILURE() << "the job did not finish";
+  return d;
+}
+
+std::shared_ptr<Job> job(const Tokenizer& tok, const std::string& prompt, int max_tokens,
+                         std::vector<std::string> stop = {}) {
+  GenRequest r;
+  r.prompt = prompt;
+  r.max_tokens = max_tokens;
+  r.temperature = 0;
+  r.stop = std::move(stop);
+  return std::make_shared<Job>(r, tok.encode(prompt, true));
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!std::filesystem::exists(test::stories())) GTEST_SKIP() << "../shared not present";
+    m_ = test::load_for_cpu(test::stories(), 1);
+    ASSERT_TRUE(m_.t);
+  }
+  const Tokenizer& tok() const { return m_.model->tokenizer(); }
+  std::string greedy(const std::string& prompt, int n) {
+    auto s = Session::create(*m_.t, 256);
+    SamplerParams p;
+    p.temperature = 0;
+    Sampler sampler(p);
+    GenerateOptions o;
+    o.max_tokens = n;
+    auto r = generate(*s.value(), tok(), tok().encode(prompt, true), sampler, o, [](const std::string&) { return true; });
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? r.value().text : "";
+  }
+  test::Loaded m_;
+};
+
+TEST_F(EngineTest, InterleavedSlotsMatchAPlainSession) {
+  EngineOptions o;
+  o.parallel = 3;
+  o.ctx = 256;
+  auto e = Engine::create(*m_.t, o);
+  ASSERT_TRUE(e.ok()) << e.error();
+  const std::vector<std::string> prompts = {"Once upon a time", "The cat", "Lily and Tom went to the park"};
+  std::vector<std::shared_ptr<Job>> jobs;
+  for (const auto& p : prompts) {
+    jobs.push_back(job(tok(), p, 30));
+    ASSERT_TRUE(e.value()->submit(jobs.back()));
+  }
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    const Done d = drain(*jobs[i]);
+    EXPECT_EQ(d.last.kind, Event::Kind::kDone);
+    EXPECT_EQ(d.text, greedy(prompts[i], 30)) << prompts[i];
+    EXPECT_EQ(d.last.completion_tokens, 30);
+    EXPECT_EQ(d.last.finish_reason, "length");
+  }
+}
+
+TEST_F(EngineTest, CancelFreesTheSlotAndAFullQueueRefuses) {
+  EngineOptions o;
+  o.parallel = 1;
+  o.ctx = 256;
+  o.max_queue = 1;
+  auto e = Engine::create(*m_.t, o);
+  ASSERT_TRUE(e.ok());
+  Engine& eng = *e.value();
+  auto a = job(tok(), "Once upon a time", 200);
+  ASSERT_TRUE(eng.submit(a));
+  Event first;
+  ASSERT_TRUE(a->next(&first, 5000));  // a holds the only slot now
+  auto b = job(tok(), "The dog", 5);
+  ASSERT_TRUE(eng.submit(b));   // waits in the queue
+  auto c = job(tok(), "The bird", 5);
+  EXPECT_FALSE(eng.submit(c));  // the queue is full
+  a->cancel();
+  const Done db = drain(*b);  // b runs once a is gone
+  EXPECT_EQ(db.last.kind, Event::Kind::kDone);
+  const EngineStats s = eng.stats();
+  EXPECT_EQ(s.requests_cancelled, 1);
+  EXPECT_EQ(s.active, 0);
+  EXPECT_EQ(s.queued, 0);
+}
+
+TEST_F(EngineTest, RepeatedPromptReusesTheCachedPrefix) {
+  EngineOptions o;
+  o.parallel = 2;
+  o.ctx = 256;
+  auto e = Engine::create(*m_.t, o);
+  ASSERT_TRUE(e.ok());
+  auto a = job(tok(), "Lily and Tom went to the park to play", 4);
+  ASSERT_TRUE(e.value()->submit(a));
+  const Done da = drain(*a);
+  EXPECT_EQ(da.last.cached_tokens, 0);
+  auto b = job(tok(), "Lily and Tom went to the park to play", 4);
+  ASSERT_TRUE(e.value()->submit(b));
+  const Done db = drain(*b);
+  EXPECT_EQ(db.last.cached_tokens, int(b->prompt().size()) - 1);
+  EXPECT_EQ(db.text, da.text);
+}
+
+TEST_F(EngineTest, StopSequenceEndsTheTextBeforeIt) {
+  const std::string full = greedy("Once upon a time", 40);
+  const size_t at = full.find("girl");
+  ASSERT_NE(at, std::string::npos) << full;
+  EngineOptions o;
+  o.ctx = 256;
+  auto e = Engine::create(*m_.t, o);
+  ASSERT_TRUE(e.ok());
+  auto a = job(tok(), "Once upon a time", 40, {"zzz", "girl"});
+  ASSERT_TRUE(e.value()->submit(a));
+  const Done d = drain(*a);
+  EXPECT_EQ(d.last.finish_reason, "stop");
+  EXPECT_EQ(d.text, full.substr(0, at));
+}
+
+}  // namespace
+}  // namespace trapetum::server
