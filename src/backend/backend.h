@@ -38,13 +38,14 @@ struct AttentionShape {
   int window;  // sliding window in positions; 0 = unlimited
 };
 
-// One forward call as the backend sees it: host token ids at positions pos0 .. pos0 + n - 1,
-// and what identifies the call's buffers (a session's activations and its host logits).
+// One forward call as the backend sees it: host token ids, the first at position pos0, and
+// what identifies the call's buffers: the same state, cache and logits mean the same pointers.
 struct StepInputs {
   const int32_t* tokens;
   int n;
   int pos0;
-  const void* state;   // the session's activations: the same pointer means the same buffers
+  const void* state;    // the activations
+  const void* cache;    // the KV cache of the first (for n = 1, the only) sequence
   const float* logits;  // host destination of the logits
   bool all_logits;
 };

@@ -89,7 +89,10 @@ void CpuBackend::embed(const TensorView& table, const int32_t* ids, int n, float
   }
 }
 
-bool CpuBackend::uses_gemv(int n) { return n < cpu::kOuterMinTokens; }
+// Up to 8 tokens (a decode step, or a batch of sessions' decode steps) each packed row is read
+// once and applied to every token while it sits in L1; from about 16 tokens on, the prefill
+// path's tile unpacking pays for itself (bench/serve_bench.py, docs/server.md).
+bool CpuBackend::uses_gemv(int n) { return n <= kGemvMaxTokens; }
 
 void CpuBackend::matmul(const TensorView& w, const float* x, float* y, int n) {
   const int64_t rows = w.rows(), k = w.cols();

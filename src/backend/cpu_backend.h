@@ -27,6 +27,7 @@ class CpuBackend final : public Backend {
   cpu::Isa isa() const { return isa_; }
   cpu::ActMode act() const { return act_; }
   // Whether matmul of n tokens takes the fused GEMV path (else the prefill tile path).
+  static constexpr int kGemvMaxTokens = 8;
   static bool uses_gemv(int n);
 
   Result<std::unique_ptr<Buffer>> alloc(int64_t n_floats) override;

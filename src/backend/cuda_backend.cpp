@@ -275,7 +275,7 @@ void CudaBackend::run_step(const StepInputs& in, const std::function<void()>& op
   step_ = in;
   copies_.clear();
   logits_used_ = 0;
-  const GraphKey key{in.state, in.logits, in.all_logits};
+  const GraphKey key{in.state, in.cache, in.logits, in.all_logits};
   auto finish = [&] {
     cuda::stream_sync(stream_);
     finish_host_copies();
@@ -316,10 +316,10 @@ void CudaBackend::run_step(const StepInputs& in, const std::function<void()>& op
 }
 
 const int* CudaBackend::device_pos(int pos0) {
-  if (in_step_) {
-    CHECK(pos0 == step_.pos0);
-    return static_cast<const int*>(scratch_[kStep].first);
-  }
+  // The step's own position is read from device memory (a captured graph replays it); the other
+  // sequences of a batched step (never captured: n > 1) upload theirs.
+  if (in_step_ && pos0 == step_.pos0) return static_cast<const int*>(scratch_[kStep].first);
+  CHECK(!capturing_);
   int* p = static_cast<int*>(scratch(kPos, 4));
   cuda::copy_h2d(p, &pos0, 4, stream_);
   cuda::stream_sync(stream_);

@@ -93,7 +93,7 @@ class CudaBackend final : public Backend {
     cuda::GraphExec exec = nullptr;
     std::vector<HostCopy> copies;
   };
-  using GraphKey = std::tuple<const void*, const float*, bool>;
+  using GraphKey = std::tuple<const void*, const void*, const float*, bool>;
 
   CudaOptions opts_;
   cuda::DeviceProps props_;

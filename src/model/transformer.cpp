@@ -47,15 +47,35 @@ Status Transformer::forward(const int32_t* tokens, int n, int pos0, KvCache& kv,
   for (int i = 0; i < n; ++i)
     if (tokens[i] < 0 || tokens[i] >= c.vocab_size)
       return make_error("forward: token id ", tokens[i], " is outside the vocabulary (", c.vocab_size, ")");
-  const StepInputs step{tokens, n, pos0, &act, logits, all_logits};
-  backend_.run_step(step, [&] { run_layers(step, kv, act, logits); });
+  const StepInputs step{tokens, n, pos0, &act, &kv, logits, all_logits};
+  const Segment seg{&kv, pos0, 0, n};
+  backend_.run_step(step, [&] { run_layers(step, {&seg, 1}, act, logits); });
   return Ok{};
 }
 
-void Transformer::run_layers(const StepInputs& in, KvCache& kv, Activations& act, float* logits) const {
+Status Transformer::forward_batch(const int32_t* tokens, int n, const int* pos, KvCache* const* kvs,
+                                  Activations& act, float* logits) const {
+  const ModelConfig& c = config();
+  if (n <= 0 || n > act.max_tokens) return make_error("forward_batch: ", n, " sequences, expected 1..", act.max_tokens);
+  std::vector<Segment> segs;
+  for (int i = 0; i < n; ++i) {
+    if (pos[i] < 0 || pos[i] >= kvs[i]->capacity())
+      return make_error("forward_batch: position ", pos[i], " of sequence ", i, " exceeds its context of ",
+                        kvs[i]->capacity(), " tokens");
+    if (tokens[i] < 0 || tokens[i] >= c.vocab_size)
+      return make_error("forward_batch: token id ", tokens[i], " is outside the vocabulary (", c.vocab_size, ")");
+    segs.push_back({kvs[i], pos[i], i, 1});
+  }
+  const StepInputs step{tokens, n, pos[0], &act, kvs[0], logits, true};
+  backend_.run_step(step, [&] { run_layers(step, segs, act, logits); });
+  return Ok{};
+}
+
+void Transformer::run_layers(const StepInputs& in, std::span<const Segment> segs, Activations& act,
+                             float* logits) const {
   const ModelConfig& c = config();
   Backend& b = backend_;
-  const int n = in.n, pos0 = in.pos0;
+  const int n = in.n;
   const int q_dim = c.n_heads * c.head_dim, kv_dim = c.n_kv_heads * c.head_dim;
   const float eps = float(c.norm_eps);
   const AttentionShape shape{c.n_heads, c.n_kv_heads, c.head_dim, c.sliding_window};
@@ -66,7 +86,6 @@ void Transformer::run_layers(const StepInputs& in, KvCache& kv, Activations& act
   b.embed(w_.token_embd, in.tokens, n, x);
   for (int l = 0; l < c.n_layers; ++l) {
     const LayerWeights& w = w_.layers[size_t(l)];
-    const KvLayerView cache = kv.layer(l);
     b.rmsnorm(x, static_cast<const float*>(w.attn_norm.data), xn, n, c.dim, eps);
     b.matmul(w.wq, xn, act.q->data(), n);
     b.matmul(w.wk, xn, act.k->data(), n);
@@ -76,10 +95,15 @@ void Transformer::run_layers(const StepInputs& in, KvCache& kv, Activations& act
       b.add_bias(act.k->data(), static_cast<const float*>(w.bk.data), n, kv_dim);
       b.add_bias(act.v->data(), static_cast<const float*>(w.bv.data), n, kv_dim);
     }
-    b.rope(act.q->data(), n, c.n_heads, c.head_dim, pos0, inv_freq, c.rope_layout);
-    b.rope(act.k->data(), n, c.n_kv_heads, c.head_dim, pos0, inv_freq, c.rope_layout);
-    b.kv_store(cache, act.k->data(), act.v->data(), n, pos0, c.n_kv_heads, c.head_dim);
-    b.attention(act.q->data(), cache, act.att->data(), n, pos0, shape);
+    for (const Segment& s : segs) {
+      const KvLayerView cache = s.kv->layer(l);
+      float* q = act.q->data() + int64_t(s.row0) * q_dim;
+      float* k = act.k->data() + int64_t(s.row0) * kv_dim;
+      b.rope(q, s.n, c.n_heads, c.head_dim, s.pos0, inv_freq, c.rope_layout);
+      b.rope(k, s.n, c.n_kv_heads, c.head_dim, s.pos0, inv_freq, c.rope_layout);
+      b.kv_store(cache, k, act.v->data() + int64_t(s.row0) * kv_dim, s.n, s.pos0, c.n_kv_heads, c.head_dim);
+      b.attention(q, cache, act.att->data() + int64_t(s.row0) * q_dim, s.n, s.pos0, shape);
+    }
     b.matmul(w.wo, act.att->data(), xn, n);
     b.add(x, xn, int64_t(n) * c.dim);
     b.rmsnorm(x, static_cast<const float*>(w.ffn_norm.data), xn, n, c.dim, eps);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "backend/backend.h"
@@ -9,6 +10,15 @@
 #include "model/model.h"
 
 namespace trapetum {
+
+// Consecutive rows of one forward call that extend the same sequence: rows row0 .. row0 + n - 1
+// are its tokens at positions pos0 .. pos0 + n - 1, cached in kv.
+struct Segment {
+  KvCache* kv;
+  int pos0;
+  int row0;
+  int n;
+};
 
 class Transformer {
  public:
@@ -24,11 +34,17 @@ class Transformer {
   // one to logits (host memory, rows of vocab_size floats).
   Status forward(const int32_t* tokens, int n, int pos0, KvCache& kv, Activations& act, float* logits,
                  bool all_logits) const;
+  // One token for each of n sequences in one call: token i goes at position pos[i] of kvs[i].
+  // Every matmul reads its weights once for all n; attention stays per sequence. Writes n rows
+  // of logits.
+  Status forward_batch(const int32_t* tokens, int n, const int* pos, KvCache* const* kvs, Activations& act,
+                       float* logits) const;
 
  private:
   Transformer(const Model& m, Backend& b) : model_(m), backend_(b) {}
-  // The backend calls of one forward step (checked inputs).
-  void run_layers(const StepInputs& in, KvCache& kv, Activations& act, float* logits) const;
+  // The backend calls of one forward step (checked inputs): every row through the layers,
+  // attention and the KV cache per segment.
+  void run_layers(const StepInputs& in, std::span<const Segment> segs, Activations& act, float* logits) const;
 
   const Model& model_;
   Backend& backend_;

@@ -47,6 +47,26 @@ Status Session::eval_all(std::span<const int32_t> tokens, const std::function<vo
   return Ok{};
 }
 
+Status Session::eval_batch(std::span<Session* const> sessions, std::span<const int32_t> tokens, Activations& act,
+                           std::vector<float>* logits) {
+  if (sessions.empty() || sessions.size() != tokens.size())
+    return make_error("eval_batch: ", sessions.size(), " sessions for ", tokens.size(), " tokens");
+  const Transformer& t = sessions[0]->t_;
+  std::vector<int> pos;
+  std::vector<KvCache*> kvs;
+  for (Session* s : sessions) {
+    if (&s->t_ != &t) return make_error("eval_batch: the sessions run different models");
+    if (std::count(sessions.begin(), sessions.end(), s) > 1) return make_error("eval_batch: a session appears twice");
+    TRY_STATUS(s->check_room(1));
+    pos.push_back(s->position());
+    kvs.push_back(&s->kv_);
+  }
+  logits->resize(sessions.size() * size_t(t.config().vocab_size));
+  TRY_STATUS(t.forward_batch(tokens.data(), int(tokens.size()), pos.data(), kvs.data(), act, logits->data()));
+  for (size_t i = 0; i < sessions.size(); ++i) sessions[i]->history_.push_back(tokens[i]);
+  return Ok{};
+}
+
 void Session::reset() { history_.clear(); }
 
 void Session::truncate(int pos) {

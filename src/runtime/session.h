@@ -27,6 +27,12 @@ class Session {
   // Appends tokens and calls fn(i, logits) with the logits after each token i.
   Status eval_all(std::span<const int32_t> tokens, const std::function<void(int64_t, const float*)>& fn);
 
+  // Appends tokens[i] to sessions[i] for every i in one forward call, so each weight matrix is
+  // read once for all of them (batched decode); act holds at least sessions.size() tokens.
+  // logits receives sessions.size() rows of vocab floats. All sessions share one Transformer.
+  static Status eval_batch(std::span<Session* const> sessions, std::span<const int32_t> tokens, Activations& act,
+                           std::vector<float>* logits);
+
   void reset();
   // Forgets every position from pos on; the next eval writes over their cache entries.
   void truncate(int pos);

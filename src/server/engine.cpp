@@ -67,6 +67,7 @@ Result<std::unique_ptr<Engine>> Engine::create(const Transformer& t, const Engin
     TRY(s->session, Session::create(t, o.ctx, Session::kDefaultMaxBatch, o.kv_type));
     e->slots_.push_back(std::move(s));
   }
+  TRY(e->batch_act_, Activations::create(t.backend(), t.config(), o.parallel));
   e->stats_.slots = o.parallel;
   e->stats_.kv_tokens_total = int64_t(o.parallel) * o.ctx;
   e->thread_ = std::thread([p = e.get()] { p->loop(); });
@@ -128,12 +129,32 @@ void Engine::loop() {
       stats_.queued = int(queue_.size());
     }
     for (Slot* s : started) start(*s, s->job);
+    // One token for every active slot, then one forward call for all that go on.
     Timer t;
-    int steps = 0;
-    for (auto& s : slots_)
-      if (s->job && s->logits) step(*s), ++steps;
+    std::vector<Slot*> next;
+    std::vector<Session*> sessions;
+    std::vector<int32_t> tokens;
+    for (auto& s : slots_) {
+      if (!s->job || !s->logits) continue;
+      const int32_t id = advance(*s);
+      if (id < 0) continue;
+      next.push_back(s.get());
+      sessions.push_back(s->session.get());
+      tokens.push_back(id);
+    }
+    if (!next.empty()) {
+      if (Status st = Session::eval_batch(sessions, tokens, batch_act_, &batch_logits_); !st.ok()) {
+        for (Slot* s : next) {
+          s->job->push({Event::Kind::kError, st.error(), "", 0, 0, 0});
+          finish(*s, "error");
+        }
+      } else {
+        const size_t vocab = size_t(t_.config().vocab_size);
+        for (size_t i = 0; i < next.size(); ++i) next[i]->logits = batch_logits_.data() + i * vocab;
+      }
+    }
     std::lock_guard lk(mu_);
-    if (steps) stats_.decode_seconds += t.seconds();
+    if (!next.empty()) stats_.decode_seconds += t.seconds();
     int64_t used = 0;
     for (auto& s : slots_) used += s->session->position();
     stats_.kv_tokens_used = used;
@@ -175,9 +196,9 @@ void Engine::start(Slot& s, std::shared_ptr<Job> job) {
   stats_.cached_tokens += int64_t(common);
 }
 
-void Engine::step(Slot& s) {
+int32_t Engine::advance(Slot& s) {
   Job& job = *s.job;
-  if (job.cancelled()) return finish(s, "cancelled");
+  if (job.cancelled()) return finish(s, "cancelled"), -1;
   const Tokenizer& tok = t_.model().tokenizer();
   const std::vector<std::string>& stops = job.request().stop;
   const int32_t id = s.sampler->sample(s.logits, t_.config().vocab_size, s.history);
@@ -192,28 +213,22 @@ void Engine::step(Slot& s) {
   };
   if (tok.is_end_of_generation(id)) {
     send(s.held + s.decoder->flush());
-    return finish(s, "stop");
+    return finish(s, "stop"), -1;
   }
   s.held += s.decoder->push(id);
   for (const std::string& stop : stops)
     if (size_t at = s.held.find(stop); at != std::string::npos) {
       send(s.held.substr(0, at));
-      return finish(s, "stop");
+      return finish(s, "stop"), -1;
     }
   const size_t keep = stop_prefix_tail(s.held, stops);
   send(s.held.substr(0, s.held.size() - keep));
   s.held.erase(0, s.held.size() - keep);
   if (s.generated >= s.max_tokens || s.session->position() >= s.session->context()) {
     send(s.held + s.decoder->flush());
-    return finish(s, "length");
+    return finish(s, "length"), -1;
   }
-  const int32_t one[1] = {id};
-  auto logits = s.session->eval(one);
-  if (!logits.ok()) {
-    job.push({Event::Kind::kError, logits.error(), "", 0, 0, 0});
-    return finish(s, "error");
-  }
-  s.logits = logits.value();
+  return id;
 }
 
 void Engine::finish(Slot& s, const std::string& reason) {

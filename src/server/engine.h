@@ -1,6 +1,7 @@
 // Engine: the one thread that runs the model for the server. Requests become Jobs; up to
-// `parallel` of them hold a slot (a Session) at once and advance one token per round, so a
-// long answer never blocks the others; the rest wait in a bounded queue. A slot keeps its KV
+// `parallel` of them hold a slot (a Session) at once and advance one token per round, all in
+// one batched forward call (each weight read once for every slot), so a long answer never
+// blocks the others; the rest wait in a bounded queue. A slot keeps its KV
 // cache after a job, and a new job takes the free slot whose history shares the longest
 // prefix with its prompt (a multi-turn chat does not re-prefill its history).
 #pragma once
@@ -84,12 +85,16 @@ class Engine {
   Engine(const Transformer& t, const EngineOptions& o);
   void loop();
   void start(Slot& s, std::shared_ptr<Job> job);
-  void step(Slot& s);
+  // Samples the slot's next token and sends its text; returns the token to evaluate next, or
+  // -1 when the job has ended.
+  int32_t advance(Slot& s);
   void finish(Slot& s, const std::string& reason);
 
   const Transformer& t_;
   EngineOptions opts_;
   std::vector<std::unique_ptr<Slot>> slots_;
+  Activations batch_act_;            // (parallel tokens) for batched decode
+  std::vector<float> batch_logits_;  // (active slots, vocab)
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::shared_ptr<Job>> queue_;

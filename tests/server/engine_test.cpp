@@ -3,6 +3,7 @@
 // and stop sequences cut the text before them.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 
 #include "common/model_util.h"
@@ -150,3 +151,57 @@ TEST_F(EngineTest, StopSequenceEndsTheTextBeforeIt) {
 
 }  // namespace
 }  // namespace trapetum::server
+
+namespace trapetum {
+namespace {
+
+// Batched decode: one forward call for several sessions at different positions gives each the
+// logits it gets alone (exact mode; 5 sessions take the prefill tile path, 2 the GEMV).
+TEST(EvalBatch, MatchesEachSessionAlone) {
+  if (!std::filesystem::exists(test::stories())) GTEST_SKIP() << "../shared not present";
+  test::Loaded m = test::load_for_cpu(test::stories(), 2);
+  ASSERT_TRUE(m.t);
+  const Tokenizer& tok = m.model->tokenizer();
+  const std::vector<std::string> prompts = {"Once upon a time", "The", "Lily had a red ball and", "Tom", "A big dog ran"};
+  for (size_t n : {size_t(2), prompts.size()}) {
+    std::vector<std::unique_ptr<Session>> batch, alone;
+    std::vector<Session*> ptrs;
+    std::vector<int32_t> next;
+    for (size_t i = 0; i < n; ++i) {
+      for (auto* v : {&batch, &alone}) {
+        auto s = Session::create(*m.t, 64);
+        ASSERT_TRUE(s.ok());
+        ASSERT_TRUE(s.value()->eval(tok.encode(prompts[i], true)).ok());
+        v->push_back(std::move(s.value()));
+      }
+      ptrs.push_back(batch.back().get());
+      next.push_back(int32_t(100 + 37 * i));
+    }
+    auto act = Activations::create(m.t->backend(), m.t->config(), int(n));
+    ASSERT_TRUE(act.ok());
+    std::vector<float> logits;
+    for (int round = 0; round < 3; ++round) {  // positions advance differently per session
+      ASSERT_TRUE(Session::eval_batch(ptrs, next, act.value(), &logits).ok());
+      const size_t vocab = size_t(m.t->config().vocab_size);
+      for (size_t i = 0; i < n; ++i) {
+        auto want = alone[i]->eval({&next[i], 1});
+        ASSERT_TRUE(want.ok());
+        EXPECT_EQ(batch[i]->history(), alone[i]->history());
+        for (size_t v = 0; v < vocab; ++v)
+          ASSERT_NEAR(logits[i * vocab + v], want.value()[v], 1e-4f * (1 + std::fabs(want.value()[v])))
+              << "session " << i << " round " << round << " token " << v;
+      }
+      for (size_t i = 0; i < n; ++i) next[i] = int32_t((next[i] * 7 + 3) % 500);
+    }
+  }
+  // A session twice in one batch is an error.
+  auto s = Session::create(*m.t, 16);
+  ASSERT_TRUE(s.ok());
+  auto act = Activations::create(m.t->backend(), m.t->config(), 2);
+  std::vector<Session*> twice = {s.value().get(), s.value().get()};
+  std::vector<float> logits;
+  EXPECT_FALSE(Session::eval_batch(twice, std::vector<int32_t>{1, 2}, act.value(), &logits).ok());
+}
+
+}  // namespace
+}  // namespace trapetum
