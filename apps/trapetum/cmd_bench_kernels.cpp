@@ -144,7 +144,7 @@ CLI::App* add_bench_kernels(CLI::App* bench, int* exit_code) {
   cmd->add_option("--codecs", o->codecs, "Codecs to run (default: all)")->delimiter(',');
   cmd->add_option("--shapes", o->shapes, "Weight shapes ROWSxCOLS (default: 4096x4096,11008x4096,4096x11008,32000x4096)")
       ->delimiter(',');
-  cmd->add_option("-M,--tokens", o->bench.tokens, "Token counts (1 = GEMV, decode; >= 4 = GEMM, prefill)")
+  cmd->add_option("-M,--tokens", o->bench.tokens, "Token counts (up to 8 = GEMV, decode; more = GEMM, prefill)")
       ->delimiter(',')->check(CLI::Range(1, 1 << 16))->capture_default_str();
   cmd->add_option("-r,--reps", o->bench.reps, "Repetitions; the median is reported")
       ->check(CLI::Range(1, 1000))->capture_default_str();
