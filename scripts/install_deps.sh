@@ -4,7 +4,7 @@
 set -euo pipefail
 
 debs=(cmake ninja-build g++ pkg-config nlohmann-json3-dev libcli11-dev libpcre2-dev libxxhash-dev libssl-dev libgtest-dev libgmock-dev gnuplot-nox
-      libcpp-httplib-dev zlib1g-dev libbrotli-dev
+      libcpp-httplib-dev zlib1g-dev libbrotli-dev chromium chromium-driver
       g++-aarch64-linux-gnu qemu-user)
 missing=()
 for p in "${debs[@]}"; do
@@ -26,8 +26,9 @@ if ! python3 -c "import importlib.util as u, sys; sys.exit(0 if u.find_spec('llm
 fi
 # The tokenizer differential test compares with the HF tokenizers package and reads GGUF
 # vocabularies with gguf for its reference (tests/tokenizer/differential_test.py skips what is
-# missing); the server test drives `trapetum serve` with the official openai client.
-for mod in tokenizers gguf openai; do
+# missing); the server tests drive `trapetum serve` with the official openai client, and its web
+# page in headless Chromium through selenium.
+for mod in tokenizers gguf openai selenium; do
   if ! python3 -c "import importlib.util as u, sys; sys.exit(0 if u.find_spec('$mod') else 1)" 2>/dev/null; then
     echo "install_deps: pip install $mod"
     python3 -m pip install -q "$mod"

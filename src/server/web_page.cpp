@@ -25,7 +25,9 @@ textarea{flex:1;font:inherit;padding:.4em;resize:vertical;min-height:2.5em}butto
 <script>
 const log = document.getElementById('log'), input = document.getElementById('input');
 const send = document.getElementById('send'), stop = document.getElementById('stop');
-const key = new URLSearchParams(location.hash.slice(1)).get('key');
+// Options in the URL's fragment: #key=API_KEY&max_tokens=N (default 1024 per answer).
+const params = new URLSearchParams(location.hash.slice(1));
+const key = params.get('key'), maxTokens = parseInt(params.get('max_tokens') || '1024', 10);
 const headers = {'Content-Type': 'application/json'};
 if (key) headers['Authorization'] = 'Bearer ' + key;
 let messages = [], controller = null, model = '';
@@ -43,7 +45,7 @@ async function ask(text) {
   let answer = '', chunks = 0, t0 = 0;
   try {
     const r = await fetch('/v1/chat/completions', {method: 'POST', headers, signal: controller.signal,
-      body: JSON.stringify({model, messages, stream: true})});
+      body: JSON.stringify({model, messages, stream: true, max_tokens: maxTokens})});
     if (!r.ok) { const j = await r.json(); throw new Error(j.error ? j.error.message : r.statusText); }
     const reader = r.body.getReader(), dec = new TextDecoder(); let buf = '';
     for (;;) {
