@@ -22,15 +22,25 @@ std::string piece_or_empty(const Tokenizer& tok, int32_t id) {
 }
 }  // namespace
 
+ChatRenderOptions chat_render_options(const Tokenizer& tok) {
+  ChatRenderOptions ro;
+  ro.add_generation_prompt = true;
+  ro.bos_token = piece_or_empty(tok, tok.bos_id());
+  ro.eos_token = piece_or_empty(tok, tok.eos_id());
+  return ro;
+}
+
+size_t common_prefix(std::span<const int32_t> a, std::span<const int32_t> b) {
+  size_t n = 0;
+  while (n < a.size() && n < b.size() && a[n] == b[n]) ++n;
+  return n;
+}
+
 Result<TurnResult> Conversation::user_turn(const std::string& text, Sampler& sampler, const GenerateOptions& opt,
                                            const std::function<bool(const std::string&)>& on_text) {
   std::vector<ChatMessage> msgs = messages_;
   msgs.push_back({"user", text});
-  ChatRenderOptions ro;
-  ro.add_generation_prompt = true;
-  ro.bos_token = piece_or_empty(tok_, tok_.bos_id());
-  ro.eos_token = piece_or_empty(tok_, tok_.eos_id());
-  TRY(std::string rendered, tmpl_.render(msgs, ro));
+  TRY(std::string rendered, tmpl_.render(msgs, chat_render_options(tok_)));
   // The template writes any BOS itself, as HF's apply_chat_template assumes.
   std::vector<int32_t> ids = tok_.encode(rendered, /*add_special=*/false);
   if (ids.empty()) return make_error("the chat template rendered no tokens");
@@ -39,10 +49,7 @@ Result<TurnResult> Conversation::user_turn(const std::string& text, Sampler& sam
                       " tokens; /reset to start over or raise --ctx");
   // Keep the longest common prefix of the cache; always evaluate at least one token so there
   // are logits to sample from.
-  const std::vector<int32_t>& hist = session_.history();
-  size_t common = 0;
-  while (common < hist.size() && common < ids.size() && hist[common] == ids[common]) ++common;
-  common = std::min(common, ids.size() - 1);
+  const size_t common = std::min(common_prefix(session_.history(), ids), ids.size() - 1);
   session_.truncate(int(common));
   TurnResult r;
   r.prompt_tokens = int(ids.size());

@@ -3,7 +3,9 @@
 // already hold (the longest common prefix is kept), then generates the answer.
 #pragma once
 
+#include <cstddef>
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -11,6 +13,12 @@
 #include "tokenizer/chat_template.h"
 
 namespace trapetum {
+
+// Render options for a model's tokenizer: its BOS and EOS pieces (empty when it has none),
+// as templates name them.
+ChatRenderOptions chat_render_options(const Tokenizer& tok);
+// How many tokens a and b share at the start (what a KV cache holding a can keep for b).
+size_t common_prefix(std::span<const int32_t> a, std::span<const int32_t> b);
 
 struct TurnResult {
   std::string answer;

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "core/timer.h"
+#include "runtime/chat.h"
 #include "runtime/sampler.h"
 
 namespace trapetum::server {
@@ -38,12 +39,6 @@ struct Engine::Slot {
 };
 
 namespace {
-size_t common_prefix(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
-  size_t n = 0;
-  while (n < a.size() && n < b.size() && a[n] == b[n]) ++n;
-  return n;
-}
-
 // Length of the longest suffix of text that is a proper prefix of some stop sequence.
 size_t stop_prefix_tail(const std::string& text, const std::vector<std::string>& stops) {
   size_t keep = 0;

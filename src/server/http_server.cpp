@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/str.h"
+#include "runtime/chat.h"
 #include "server/web_page.h"
 
 namespace trapetum::server {
@@ -31,10 +32,6 @@ bool same_secret(const std::string& a, const std::string& b) {
   for (size_t i = 0; i < n; ++i)
     diff |= unsigned(uint8_t(i < a.size() ? a[i] : 0) ^ uint8_t(i < b.size() ? b[i] : 0));
   return diff == 0;
-}
-
-std::string piece_or_empty(const Tokenizer& tok, int32_t id) {
-  return id >= 0 && id < tok.vocab_size() ? tok.spec().tokens[size_t(id)] : std::string();
 }
 
 // The fields every response object of one request shares.
@@ -178,10 +175,7 @@ void HttpServer::generate(const httplib::Request& req, httplib::Response& res, b
   GenRequest r = std::move(std::get<GenRequest>(parsed));
   std::vector<int32_t> ids;
   if (chat) {
-    ChatRenderOptions ro;
-    ro.bos_token = piece_or_empty(tok_, tok_.bos_id());
-    ro.eos_token = piece_or_empty(tok_, tok_.eos_id());
-    auto text = tmpl_.render(r.messages, ro);
+    auto text = tmpl_.render(r.messages, chat_render_options(tok_));
     if (!text.ok()) {
       return send_error(res, {400, "The chat template rejected the messages: " + text.error(), "invalid_request_error",
                               "messages", ""});
