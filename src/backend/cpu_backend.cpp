@@ -90,15 +90,25 @@ void CpuBackend::embed(const TensorView& table, const int32_t* ids, int n, float
 }
 
 // Up to 8 tokens (a decode step, or a batch of sessions' decode steps) each packed row is read
-// once and applied to every token while it sits in L1; from about 16 tokens on, the prefill
-// path's tile unpacking pays for itself (bench/serve_bench.py, docs/server.md).
-bool CpuBackend::uses_gemv(int n) { return n <= kGemvMaxTokens; }
+// once and applied to every token while it sits in L1; beyond that the prefill paths' tile
+// unpacking pays for itself, except where the GEMV has a 16-row tile kernel (q4g64, q4g128 on
+// AVX-512), which is faster at any token count (docs/design.md).
+bool CpuBackend::uses_gemv(DType dtype, int n) const {
+  return n <= kGemvMaxTokens || (act_ == cpu::ActMode::kInt8 && gemv_.int8t[int(dtype)] != nullptr);
+}
 
 void CpuBackend::matmul(const TensorView& w, const float* x, float* y, int n) {
   const int64_t rows = w.rows(), k = w.cols();
-  if (uses_gemv(n)) {
-    // Decode: every row streamed once; a few balanced chunks per thread (16-row multiples).
-    gemv_in_.prepare(gemv_, x, n, k, act_ == cpu::ActMode::kInt8);
+  if (uses_gemv(w.dtype, n)) {
+    // Decode: every row streamed once per 8 tokens; a few balanced chunks per thread (16-row
+    // multiples, so that the 16-row tiles are the same whatever the thread count).
+    const bool int8 = act_ == cpu::ActMode::kInt8;
+    if (n <= kGemvMaxTokens) {
+      gemv_in_.prepare(gemv_, x, n, k, int8);
+    } else {
+      gemv_in_.resize(n, k, int8);
+      pool_.parallel_for(n, [&](int64_t i, int) { gemv_in_.fill(gemv_, x + i * k, int(i)); });
+    }
     const int64_t want = int64_t(pool_.size()) * 4;
     const int64_t chunk = std::max<int64_t>(16, (rows + want - 1) / want + 15) / 16 * 16;
     pool_.parallel_for((rows + chunk - 1) / chunk, [&](int64_t task, int) {

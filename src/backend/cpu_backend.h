@@ -26,9 +26,10 @@ class CpuBackend final : public Backend {
   int threads() const { return pool_.size(); }
   cpu::Isa isa() const { return isa_; }
   cpu::ActMode act() const { return act_; }
-  // Whether matmul of n tokens takes the fused GEMV path (else the prefill tile path).
+  // Whether matmul of n tokens of a dtype weight takes the fused GEMV path (else a prefill
+  // tile path): up to kGemvMaxTokens, or any n where the codec has a 16-row GEMV tile kernel.
   static constexpr int kGemvMaxTokens = 8;
-  static bool uses_gemv(int n);
+  bool uses_gemv(DType dtype, int n) const;
 
   Result<std::unique_ptr<Buffer>> alloc(int64_t n_floats) override;
   Result<TensorView> upload(const TensorView& w) override;

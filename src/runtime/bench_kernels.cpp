@@ -120,7 +120,7 @@ Result<std::vector<KernelBenchRow>> run_kernel_bench(const KernelBenchOptions& o
         std::vector<float> x(size_t(int64_t(m) * s.cols));
         for (float& v : x) v = normal(rng);
         std::vector<cpu::ActMode> acts = {cpu::ActMode::kFloat};
-        if (CpuBackend::uses_gemv(m) ? gemv_int8 : gemm_int8) acts.push_back(cpu::ActMode::kInt8);
+        if (backend_for(cpu::ActMode::kInt8).uses_gemv(d, m) ? gemv_int8 : gemm_int8) acts.push_back(cpu::ActMode::kInt8);
         for (cpu::ActMode act : acts) {
           CpuBackend& b = backend_for(act);
           std::vector<float> y(size_t(int64_t(m) * s.rows), std::numeric_limits<float>::quiet_NaN());

@@ -316,6 +316,56 @@ TEST(Gemv, Int8ActivationQuantizationIsPerBlockSymmetricOnEveryIsa) {
   for (size_t i = 1; i < qs.size(); ++i) EXPECT_EQ(qs[i], qs[0]) << "ISA " << i << " quantizes differently";
 }
 
+// The several-tokens kernels (one row unpack for up to 8 tokens, and 16-row tiles) against the
+// one-token int8 kernels, for 1 to 11 tokens (two passes past 8); and a token's result does not depend on
+// which or how many tokens share its pass, so batched decode equals decode alone bit for bit.
+TEST(Gemv, MultiTokenKernelsMatchPerTokenKernelsAndDoNotDependOnTheBatch) {
+  std::mt19937 rng(std::random_device{}());
+  int checked = 0;
+  for (cpu::Isa isa : cpu::supported_isas()) {
+    const cpu::GemvTable t = cpu::gemv_table(isa);
+    cpu::GemvTable single = t;
+    for (auto& f : single.int8m) f = nullptr;
+    for (auto& f : single.int8t) f = nullptr;
+    for (const Case& cc : cases()) {
+      if (!t.int8m[int(cc.dtype)]) continue;
+      // 37 rows: two 16-row tiles where the codec has a tile kernel, then 5 rows alone.
+      const Case c{cc.dtype, 37, cc.cols};
+      auto packed = test::random_packed(c.dtype, c.rows, c.cols, rng);
+      const TensorView w = test::view(c.dtype, {c.rows, c.cols}, packed.data());
+      const int mmax = 11;
+      const auto x = test::random_floats(size_t(mmax * c.cols), rng);
+      cpu::GemvInput in;
+      const auto alone = run(single, cpu::ActMode::kInt8, w, x, mmax, in);
+      const auto mag = magnitude(w, int8_activations(in, mmax, c.cols), mmax);
+      std::vector<float> first(size_t(mmax * c.rows));  // each token computed as the only one
+      for (int i = 0; i < mmax; ++i) {
+        const std::vector<float> xi(x.begin() + i * c.cols, x.begin() + (i + 1) * c.cols);
+        cpu::GemvInput in1;
+        const auto y1 = run(t, cpu::ActMode::kInt8, w, xi, 1, in1);
+        std::copy(y1.begin(), y1.end(), first.begin() + i * c.rows);
+      }
+      const std::string what = std::string(dtype_name(c.dtype)) + "/" + cpu::isa_name(isa) + " " +
+                               std::to_string(c.rows) + "x" + std::to_string(c.cols);
+      for (int m = 1; m <= mmax; ++m) {
+        cpu::GemvInput inm;
+        const auto y = run(t, cpu::ActMode::kInt8, w, x, m, inm);
+        for (size_t j = 0; j < y.size(); ++j) {
+          ASSERT_TRUE(std::isfinite(y[j])) << what << " m=" << m << " output " << j << " not written";
+          ASSERT_NEAR(y[j], alone[j], 4e-6 * mag[j] + 1e-6) << what << " m=" << m << " output " << j;
+          ASSERT_EQ(y[j], first[j]) << what << " m=" << m << ": token " << j / size_t(c.rows)
+                                    << " differs from its result alone";
+        }
+      }
+      ++checked;
+    }
+  }
+  // q4g64, q4g128, cb4 and cb4s have them on AVX-512.
+  if (cpu::detect_isa() == cpu::Isa::kAvx512) {
+    EXPECT_GE(checked, 4 * 5);
+  }
+}
+
 TEST(Gemv, ThreadedBackendIsBitIdenticalRunToRunAndAcrossThreadCounts) {
   std::mt19937 rng(std::random_device{}());
   for (DType d : {DType::kQ4G32, DType::kCB4, DType::kQ8, DType::kT158}) {

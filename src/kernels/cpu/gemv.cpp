@@ -2,6 +2,7 @@
 // sparse outliers.
 #include "kernels/cpu/gemv.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/check.h"
@@ -82,19 +83,37 @@ GemvActs GemvInput::token(int i) const {
 void gemv_rows(const GemvTable& t, ActMode mode, const TensorView& w, const GemvInput& in, int m, float* y,
                int64_t ldy, int64_t r0, int64_t r1) {
   const int dt = int(w.dtype);
-  RowDotFn fn = mode == ActMode::kInt8 && t.int8[dt] ? t.int8[dt] : t.f32[dt];
+  const bool int8 = mode == ActMode::kInt8 && t.int8[dt];
+  RowDotFn fn = int8 ? t.int8[dt] : t.f32[dt];
   CHECK(fn != nullptr);
-  if (fn != t.f32[dt]) CHECK(in.token(0).q != nullptr);
+  if (int8) CHECK(in.token(0).q != nullptr);
+  RowDotMultiFn multi = int8 ? t.int8m[dt] : nullptr;
+  RowTileFn tile = int8 ? t.int8t[dt] : nullptr;
   const int64_t k = w.cols();
   const SparseRows& o = w.outliers;
-  for (int64_t r = r0; r < r1; ++r) {
-    const uint8_t* row = w.row(r);
-    for (int i = 0; i < m; ++i) {
-      const GemvActs a = in.token(i);
-      float s = fn(row, a, k);
-      if (o.nnz)
-        for (uint32_t e = o.row_ptr[r]; e < o.row_ptr[r + 1]; ++e) s += fp16_to_float(o.vals[e]) * a.x[o.cols[e]];
-      y[i * ldy + r] = s;
+  // Whole tiles of 16 rows from r0 on, then row by row.
+  const int64_t tiles_end = tile ? r0 + (r1 - r0) / kGemvTileRows * kGemvTileRows : r0;
+  for (int i0 = 0; i0 < m; i0 += kGemvMultiMax) {
+    const int mm = std::min(kGemvMultiMax, m - i0);
+    GemvActs a[kGemvMultiMax];
+    for (int i = 0; i < mm; ++i) a[i] = in.token(i0 + i);
+    float s[kGemvMultiMax * kGemvTileRows];
+    for (int64_t r = r0; r < r1;) {
+      const int64_t n = r < tiles_end ? kGemvTileRows : 1;  // rows done in this step
+      if (n > 1) {
+        tile(w.row(r), w.row_bytes(), a, mm, k, s);
+      } else if (multi) {
+        multi(w.row(r), a, mm, k, s);
+      } else {
+        for (int i = 0; i < mm; ++i) s[i] = fn(w.row(r), a[i], k);
+      }
+      for (int64_t j = 0; j < n; ++j, ++r)
+        for (int i = 0; i < mm; ++i) {
+          float v = s[n > 1 ? i * kGemvTileRows + j : i];
+          if (o.nnz)
+            for (uint32_t e = o.row_ptr[r]; e < o.row_ptr[r + 1]; ++e) v += fp16_to_float(o.vals[e]) * a[i].x[o.cols[e]];
+          y[(i0 + i) * ldy + r] = v;
+        }
     }
   }
 }

@@ -32,9 +32,20 @@ using RowDotFn = float (*)(const uint8_t* row, const GemvActs& a, int64_t k);
 using PrepareFn = void (*)(const float* x, int64_t k, int64_t kpad, bool int8, float* xp, float* xsum, int8_t* q,
                            float* qd, int32_t* qsum, float* qdsum);
 
+// out[i] = the int8 kernel's dot of one packed row with token a[i], for 1 <= m <= kGemvMultiMax
+// tokens: the row is unpacked once for all of them. Each token's result is independent of m.
+inline constexpr int kGemvMultiMax = 8;
+using RowDotMultiFn = void (*)(const uint8_t* row, const GemvActs* a, int m, int64_t k, float* out);
+
+// The same for 16 consecutive rows, row r at row0 + r * stride: out[i * 16 + r].
+inline constexpr int kGemvTileRows = 16;
+using RowTileFn = void (*)(const uint8_t* row0, int64_t stride, const GemvActs* a, int m, int64_t k, float* out);
+
 struct GemvTable {
-  RowDotFn f32[kGemvCodecs];   // float activations: exact dequantized weights, float FMA
-  RowDotFn int8[kGemvCodecs];  // int8 activations and integer dot products; null: none
+  RowDotFn f32[kGemvCodecs];         // float activations: exact dequantized weights, float FMA
+  RowDotFn int8[kGemvCodecs];        // int8 activations and integer dot products; null: none
+  RowDotMultiFn int8m[kGemvCodecs];  // int8, several tokens per row pass; null: int8 per token
+  RowTileFn int8t[kGemvCodecs];      // int8, 16 rows x several tokens; null: int8m row by row
   PrepareFn prepare;
 };
 
