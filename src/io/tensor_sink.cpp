@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 
 namespace trapetum {
 namespace {
@@ -46,17 +47,23 @@ Result<std::unique_ptr<TensorSink>> TensorSink::create(const std::string& path, 
   s->slots_ = std::move(slots);
   s->written_.assign(s->slots_.size(), 0);
 
+  // An unnamed file (O_TMPFILE) vanishes by itself if the process dies, even by SIGKILL; it
+  // is named only in finish(). Filesystems without O_TMPFILE get a named temporary file.
   std::string tmpl = path + ".tmp-XXXXXX";
-  const int fd = mkostemp(tmpl.data(), O_CLOEXEC);
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  int fd = ::open(dir.empty() ? "." : dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
+  s->anonymous_ = fd >= 0;
+  if (fd < 0) fd = mkostemp(tmpl.data(), O_CLOEXEC);
   if (fd < 0) return make_error(path, ": cannot create a temporary file next to it: ", std::strerror(errno));
   s->fd_ = fd;
-  s->temp_path_ = tmpl;
-  // mkostemp makes the file 0600; a model file is as readable as any other output.
-  if (fchmod(fd, 0644) != 0) return make_error(s->temp_path_, ": cannot set permissions: ", std::strerror(errno));
+  if (!s->anonymous_) s->temp_path_ = tmpl;
+  // mkostemp makes the file 0600 and O_TMPFILE applies the umask; a model file is as
+  // readable as any other output.
+  if (fchmod(fd, 0644) != 0) return make_error(s->tmp_name(), ": cannot set permissions: ", std::strerror(errno));
   if (ftruncate(fd, off_t(file_size)) != 0)
-    return make_error(s->temp_path_, ": cannot size the file to ", file_size, " bytes: ", std::strerror(errno));
+    return make_error(s->tmp_name(), ": cannot size the file to ", file_size, " bytes: ", std::strerror(errno));
   if (int e = pwrite_all(fd, header.data(), header.size(), 0))
-    return make_error(s->temp_path_, ": cannot write the ", header.size(), "-byte header: ", std::strerror(e));
+    return make_error(s->tmp_name(), ": cannot write the ", header.size(), "-byte header: ", std::strerror(e));
   return s;
 }
 
@@ -97,7 +104,7 @@ Status TensorSink::write_part(const std::string& name, const void* data, size_t 
     return fail(make_error(path_, ": tensor '", name, "': ", written_[i] + nbytes, " bytes written, more than the ",
                            s.nbytes, " its dtype and shape need"));
   if (int e = pwrite_all(fd_, data, nbytes, s.offset + written_[i]))
-    return fail(make_error(temp_path_, ": writing tensor '", name, "': ", std::strerror(e)));
+    return fail(make_error(tmp_name(), ": writing tensor '", name, "': ", std::strerror(e)));
   written_[i] += nbytes;
   bytes_written_ += nbytes;
   return Ok{};
@@ -110,6 +117,19 @@ Status TensorSink::finish() {
     if (written_[i] != slots_[i].nbytes)
       return fail(make_error(path_, ": finish() before tensor '", slots_[i].name, "' was complete (", written_[i],
                              " of ", slots_[i].nbytes, " bytes written)"));
+  }
+  if (anonymous_) {
+    // linkat cannot replace a file, so the finished file gets a unique name beside the target
+    // first and is renamed onto it below.
+    std::string tmpl = path_ + ".tmp-XXXXXX";
+    const int named = mkostemp(tmpl.data(), O_CLOEXEC);
+    if (named < 0) return fail(make_error(path_, ": cannot create a temporary name next to it: ", std::strerror(errno)));
+    ::close(named);
+    ::unlink(tmpl.c_str());
+    const std::string proc = "/proc/self/fd/" + std::to_string(fd_);
+    if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, tmpl.c_str(), AT_SYMLINK_FOLLOW) != 0)
+      return fail(make_error(tmpl, ": cannot name the finished file: ", std::strerror(errno)));
+    temp_path_ = tmpl;
   }
   const int fd = fd_;
   fd_ = -1;

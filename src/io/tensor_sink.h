@@ -23,7 +23,8 @@ class TensorSink {
     uint64_t nbytes = 0;
   };
 
-  // Creates path.tmp-XXXXXX, writes header at offset 0 and sizes the file to file_size.
+  // Creates an unnamed file beside path (O_TMPFILE; path.tmp-XXXXXX where the filesystem
+  // lacks it), writes header at offset 0 and sizes the file to file_size.
   // Slot names must be unique and slots must lie inside [header.size(), file_size).
   static Result<std::unique_ptr<TensorSink>> create(const std::string& path, const std::string& header,
                                                     std::vector<Slot> slots, uint64_t file_size);
@@ -47,7 +48,11 @@ class TensorSink {
   Status fail(Error e);
   Result<size_t> find(const std::string& name);
 
-  std::string path_, temp_path_;
+  // The temporary file's name for messages: its path, or "<path> (unnamed temporary file)".
+  std::string tmp_name() const { return anonymous_ ? path_ + " (unnamed temporary file)" : temp_path_; }
+
+  std::string path_, temp_path_;  // temp_path_ stays empty while the file is unnamed
+  bool anonymous_ = false;        // O_TMPFILE: no name until finish()
   int fd_ = -1;
   std::vector<Slot> slots_;
   std::vector<uint64_t> written_;  // bytes written per slot

@@ -13,24 +13,21 @@ Result<KvCache> KvCache::create(Backend& b, const ModelConfig& c, int capacity, 
   kv.capacity_ = capacity;
   kv.type_ = type;
   kv.layer_bytes_ = int64_t(c.n_kv_heads) * capacity * kv_row_bytes(type, c.head_dim);
-  // Buffers count floats; every row size is a multiple of 2 bytes, so round up once.
-  const int64_t n = (kv.layer_bytes_ * c.n_layers + 3) / 4;
-  auto fail = [&](const std::string& why) {
+  // K and V share one buffer, so the backend checks the whole cache against the memory it has
+  // once, before anything is allocated. V starts 256-byte aligned, as a buffer of its own would.
+  kv.v_offset_ = (kv.layer_bytes_ * c.n_layers + 255) / 256 * 256;
+  auto kv_buf = b.alloc(kv.v_offset_ / 2);  // floats: 2 * v_offset_ bytes
+  if (!kv_buf.ok())
     return make_error(kv_type_name(type), " kv cache for a context of ", capacity, " tokens needs ",
-                      bytes_needed(c, capacity, type) / (1 << 20), " MiB: ", why);
-  };
-  auto k = b.alloc(n);
-  if (!k.ok()) return fail(k.error());
-  auto v = b.alloc(n);
-  if (!v.ok()) return fail(v.error());
-  kv.k_ = std::move(k.value());
-  kv.v_ = std::move(v.value());
+                      bytes_needed(c, capacity, type) / (1 << 20), " MiB: ", kv_buf.error());
+  kv.kv_ = std::move(kv_buf.value());
   return kv;
 }
 
 KvLayerView KvCache::layer(int l) const {
   const int64_t off = l * layer_bytes_;
-  return {reinterpret_cast<char*>(k_->data()) + off, reinterpret_cast<char*>(v_->data()) + off, capacity_, type_};
+  char* base = reinterpret_cast<char*>(kv_->data());
+  return {base + off, base + v_offset_ + off, capacity_, type_};
 }
 
 Result<Activations> Activations::create(Backend& b, const ModelConfig& c, int max_tokens) {

@@ -24,7 +24,8 @@ class KvCache {
   int capacity_ = 0;
   KvType type_ = KvType::kF32;
   int64_t layer_bytes_ = 0;             // n_kv_heads * capacity * kv_row_bytes(type, head_dim)
-  std::unique_ptr<Buffer> k_, v_;       // (n_layers, n_kv_heads, capacity, row of head_dim values)
+  int64_t v_offset_ = 0;                // bytes from the start of kv_ to V (K starts at 0)
+  std::unique_ptr<Buffer> kv_;          // K then V, each (n_layers, n_kv_heads, capacity, row of head_dim values)
 };
 
 // Scratch activations for up to max_tokens tokens per forward call.
