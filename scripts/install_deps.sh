@@ -4,7 +4,7 @@
 set -euo pipefail
 
 debs=(cmake ninja-build g++ pkg-config nlohmann-json3-dev libcli11-dev libpcre2-dev libxxhash-dev libssl-dev libgtest-dev libgmock-dev gnuplot-nox
-      libcpp-httplib-dev zlib1g-dev libbrotli-dev chromium chromium-driver
+      libcpp-httplib-dev zlib1g-dev libbrotli-dev chromium chromium-driver clang libclang-rt-14-dev
       g++-aarch64-linux-gnu qemu-user)
 missing=()
 for p in "${debs[@]}"; do

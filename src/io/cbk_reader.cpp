@@ -31,6 +31,9 @@ Status check_outliers(const SparseRows& o, int64_t rows, int64_t cols, const std
     return make_error(where, ": outlier row pointers do not span [0, ", o.nnz, "]");
   for (int64_t r = 0; r < rows; ++r) {
     if (o.row_ptr[r] > o.row_ptr[r + 1]) return make_error(where, ": outlier row pointers decrease at row ", r);
+    // Else the loop below reads cols[] past nnz, outside the region, before a later row fails.
+    if (int64_t(o.row_ptr[r + 1]) > o.nnz)
+      return make_error(where, ": outlier row pointer ", o.row_ptr[r + 1], " at row ", r + 1, " exceeds the ", o.nnz, " outliers");
     for (uint32_t i = o.row_ptr[r]; i < o.row_ptr[r + 1]; ++i) {
       if (int64_t(o.cols[i]) >= cols) return make_error(where, ": outlier column ", o.cols[i], " out of range");
       if (i > o.row_ptr[r] && o.cols[i] <= o.cols[i - 1])

@@ -1,6 +1,11 @@
 // ModelConfig <-> JSON with readable enum names; checked field by field on the way back.
 #include "model/config_json.h"
 
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+
 namespace trapetum {
 namespace {
 
@@ -12,9 +17,25 @@ const char* rope_type_name(RopeScaling::Type t) {
   }
 }
 
+// A number that does not fit T: nlohmann converts those unchecked (1e300 to int is undefined).
+template <class T>
+bool out_of_range(const nlohmann::json& v) {
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    if (!v.is_number()) return false;  // the wrong type, reported as such below
+    if (!v.is_number_integer()) return true;
+    if (v.is_number_unsigned()) return v.get<uint64_t>() > uint64_t(std::numeric_limits<T>::max());
+    const int64_t x = v.get<int64_t>();
+    return x < int64_t(std::numeric_limits<T>::min()) || (x > 0 && uint64_t(x) > uint64_t(std::numeric_limits<T>::max()));
+  } else if constexpr (std::is_floating_point_v<T>) {
+    return v.is_number() && !(std::fabs(v.get<double>()) <= double(std::numeric_limits<T>::max()));
+  }
+  return false;
+}
+
 template <class T>
 Status get(const nlohmann::json& j, const char* key, T* out, const std::string& where) {
   if (!j.is_object() || !j.contains(key)) return make_error(where, ": field '", key, "' is missing");
+  if (out_of_range<T>(j.at(key))) return make_error(where, ": field '", key, "' is out of range for its type");
   try {
     *out = j.at(key).get<T>();
   } catch (const nlohmann::json::exception&) {

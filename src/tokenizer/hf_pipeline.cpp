@@ -16,9 +16,12 @@ struct Component {
   std::string field;  // path for errors, e.g. "pre_tokenizer.pretokenizers[1]"
 };
 
-// Flattens nested Sequence components into a list.
+// Flattens nested Sequence components into a list. Real files nest one or two deep; the bound
+// keeps a hostile file from overflowing the stack (and its field paths from growing quadratically).
+constexpr int kMaxSequenceDepth = 16;
+
 Status flatten(const HfJson& hf, const json* node, const std::string& field, const char* list_key,
-               std::vector<Component>* out) {
+               std::vector<Component>* out, int depth = 0) {
   if (!node) return Ok{};
   if (!node->is_object()) return hf.wrong_type(field, "an object", *node);
   std::string type;
@@ -30,11 +33,12 @@ Status flatten(const HfJson& hf, const json* node, const std::string& field, con
     out->push_back({node, type, field});
     return Ok{};
   }
+  if (depth >= kMaxSequenceDepth) return hf.error(field, str_cat("Sequence nested more than ", kMaxSequenceDepth, " deep"));
   const json* list = hf.find(*node, list_key);
   std::string list_field = field + "." + list_key;
   if (!list || !list->is_array()) return hf.wrong_type(list_field, "an array", list ? *list : json());
   for (size_t i = 0; i < list->size(); ++i) {
-    TRY_STATUS(flatten(hf, &(*list)[i], str_cat(list_field, "[", i, "]"), list_key, out));
+    TRY_STATUS(flatten(hf, &(*list)[i], str_cat(list_field, "[", i, "]"), list_key, out, depth + 1));
   }
   return Ok{};
 }

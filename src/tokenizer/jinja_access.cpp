@@ -333,6 +333,9 @@ Result<Value> get_slice(const Value& obj, std::optional<int64_t> start, std::opt
   if (obj.is_undefined()) return undefined_error(obj);
   int64_t st = step.value_or(1);
   if (st == 0) return make_error("slice step cannot be zero");
+  // A step beyond any length slices like the length itself; clamping keeps i += st and -step
+  // from overflowing int64 (x[::-2**63]).
+  st = std::clamp<int64_t>(st, -(int64_t(1) << 40), int64_t(1) << 40);
   if (obj.is_string()) {
     const std::string& s = obj.as_string();
     if (is_ascii(s)) {

@@ -227,7 +227,7 @@ Result<Value> f_round(Evaluator&, Value v, CallArgs& args) {
       std::snprintf(buf, sizeof(buf), "%.*f", int(precision), x);
       return Value::number(std::strtod(buf, nullptr));
     }
-    double scale = std::pow(10.0, double(-precision));
+    double scale = std::pow(10.0, -double(precision));  // negated as a double: -INT64_MIN overflows
     return Value::number(std::nearbyint(x / scale) * scale);
   }
   double scale = std::pow(10.0, double(precision));

@@ -27,7 +27,10 @@ Result<Value> range_fn(Evaluator& ev, CallArgs& args) {
     return make_error("Range too big. The sandbox blocks ranges larger than MAX_RANGE (", kMaxRange, ").");
   }
   std::vector<Value> out;
-  for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) out.push_back(Value::integer(i));
+  for (int64_t i = start; step > 0 ? i < stop : i > stop;) {
+    out.push_back(Value::integer(i));
+    if (__builtin_add_overflow(i, step, &i)) break;  // past any int64 stop: range(0, 2**63-1, 2**62)
+  }
   TRY_STATUS(ev.count_iterations(int64_t(out.size())));
   return Value::list(std::move(out));
 }

@@ -31,7 +31,7 @@ class DictData {
   const Value* find(const Value& key) const;
   const Value* find(std::string_view key) const;
   void set(Value key, Value value);
-  size_t size() const { return entries_.size(); }
+  size_t size() const;  // defined below Value: clang instantiates vector::size eagerly
   int depth() const { return depth_; }
   const std::vector<std::pair<Value, Value>>& entries() const { return entries_; }
 
@@ -117,6 +117,8 @@ class Value {
   static const std::string& empty_string();
   std::shared_ptr<void> ptr_;  // ListData, DictData, NamespaceData, Function or LoopData
 };
+
+inline size_t DictData::size() const { return entries_.size(); }
 
 // Python's type name: 'str', 'int', 'list', 'NoneType', ...
 const char* type_name(const Value& v);

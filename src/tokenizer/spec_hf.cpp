@@ -39,8 +39,8 @@ Status read_model(const HfJson& hf, const json& root, std::vector<std::string>* 
   if (!v || !v->is_object()) return hf.wrong_type("model.vocab", "an object", v ? *v : json());
   vocab->reserve(v->size());
   for (auto it = v->begin(); it != v->end(); ++it) {
-    if (!it->is_number_integer() || it->get<int64_t>() < 0) {
-      return hf.wrong_type("model.vocab[\"" + it.key() + "\"]", "a non-negative integer", *it);
+    if (!it->is_number_integer() || it->get<int64_t>() < 0 || it->get<int64_t>() > INT32_MAX) {
+      return hf.wrong_type("model.vocab[\"" + it.key() + "\"]", "an integer in [0, 2^31)", *it);
     }
     vocab->emplace_back(it.key(), it->get<int64_t>());
   }
@@ -162,6 +162,12 @@ Result<TokenizerSpec> tokenizer_spec_from_hf(const std::string& tokenizer_json_p
   for (const HfAdded& a : added) size = std::max<int64_t>(size, a.token.id + 1);
   if (size == 0) return hf.error("model.vocab", "empty vocabulary");
   if (size > (int64_t(1) << 24)) return hf.error("model.vocab", str_cat("ids up to ", size - 1, " are implausible"));
+  // Ids are dense in real vocabularies; one far past the entry count would make a tiny file
+  // allocate a huge vocabulary.
+  const int64_t entries = int64_t(vocab.size() + added.size());
+  if (size > 2 * entries + 1024)
+    return hf.error("model.vocab", str_cat("ids up to ", size - 1, " for only ", entries,
+                                           " vocab and added_tokens entries are implausible"));
   spec.tokens.assign(size_t(size), "");
   spec.token_types.assign(size_t(size), TokenType::kUnused);
   for (auto& [piece, id] : vocab) {

@@ -2,6 +2,9 @@
 // for presence and type on the way back, and the spec is validated by Tokenizer::create.
 #include "tokenizer/spec_json.h"
 
+#include <cstdint>
+#include <type_traits>
+
 namespace trapetum {
 
 nlohmann::json tokenizer_spec_to_json(const TokenizerSpec& s) {
@@ -37,10 +40,26 @@ nlohmann::json tokenizer_spec_to_json(const TokenizerSpec& s) {
 
 namespace {
 
+// True when v, or an element of v nested at most two arrays deep (every field's type nests no
+// deeper), is a number other than an int32: nlohmann converts those to int unchecked (1e300 is
+// undefined behaviour, 2^32 + 1 silently becomes 1).
+bool has_non_int32(const nlohmann::json& v, int depth = 0) {
+  if (v.is_number_float()) return true;
+  if (v.is_number_unsigned()) return v.get<uint64_t>() > uint64_t(INT32_MAX);
+  if (v.is_number_integer()) return v.get<int64_t>() < INT32_MIN || v.get<int64_t>() > INT32_MAX;
+  if (v.is_array() && depth < 2)
+    for (const auto& e : v)
+      if (has_non_int32(e, depth + 1)) return true;
+  return false;
+}
+
 // Reads j[key] into *out, with a message naming the field when it is missing or mistyped.
 template <class T>
 Status field(const nlohmann::json& j, const char* key, T* out, const std::string& where) {
   if (!j.contains(key)) return make_error(where, ": field '", key, "' is missing");
+  if constexpr (!std::is_same_v<T, std::vector<float>>) {
+    if (has_non_int32(j.at(key))) return make_error(where, ": field '", key, "' holds a number that is not a 32-bit integer");
+  }
   try {
     *out = j.at(key).get<T>();
   } catch (const nlohmann::json::exception&) {

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "common/test_util.h"
+#include "model/config_json.h"
 #include "model/model.h"
 #include "runtime/session.h"
 #include "backend/cpu_backend.h"
@@ -51,6 +52,34 @@ TEST(ModelErrors, TinyGgufLoadsAndRuns) {
   auto too_long = s.value()->eval(std::vector<int32_t>(20, 4));
   ASSERT_FALSE(too_long.ok());
   EXPECT_NE(too_long.error().find("context of 16 tokens"), std::string::npos) << too_long.error();
+}
+
+// A .cbk's config with numbers that do not fit their fields (found by fuzz_cbk: 1e300 was
+// converted to int unchecked) is refused, naming the field; the config round-trips otherwise.
+TEST(ModelErrors, ConfigJsonNumbersOutOfRange) {
+  ModelConfig c;
+  c.arch_name = "llama";
+  c.dim = 64;
+  c.n_layers = 2;
+  c.n_heads = c.n_kv_heads = 4;
+  c.head_dim = c.rope_dim = 16;
+  c.hidden_dim = 128;
+  c.vocab_size = 100;
+  c.max_seq_len = 256;
+  const nlohmann::json good = config_to_json(c);
+  auto back = config_from_json(good, "m.cbk: metadata.config");
+  ASSERT_TRUE(back.ok()) << back.error();
+  EXPECT_EQ(back->dim, 64);
+  const std::vector<std::pair<std::string, nlohmann::json>> bad = {
+      {"dim", 1e300}, {"dim", 4294967296LL}, {"n_layers", -9223372036854775807LL}, {"vocab_size", 2.5},
+      {"max_seq_len", 18446744073709551615ULL}};
+  for (const auto& [key, value] : bad) {
+    nlohmann::json j = good;
+    j[key] = value;
+    auto r = config_from_json(j, "m.cbk: metadata.config");
+    ASSERT_FALSE(r.ok()) << key << " = " << value.dump();
+    EXPECT_NE(r.error().find("'" + key + "'"), std::string::npos) << r.error();
+  }
 }
 
 TEST(ModelErrors, MissingPath) { expect_load_error("/nonexistent/model.gguf", {"no such file"}); }
