@@ -19,6 +19,7 @@ struct ServeOptions {
   int ctx = 0;
   int threads = 1;
   int max_body_mb = 4;
+  int cache_mb = 1024;
 };
 
 int serve_main(ServeOptions& o) {
@@ -31,6 +32,7 @@ int serve_main(ServeOptions& o) {
   o.engine.ctx = o.ctx > 0 ? o.ctx : std::min(m.model->config().max_seq_len, 4096);
   if (o.engine.ctx > m.model->config().max_seq_len)
     return report_error(str_cat("--ctx ", o.engine.ctx, " exceeds the model's context of ", m.model->config().max_seq_len));
+  o.engine.cache_bytes = size_t(o.cache_mb) << 20;
   auto engine = server::Engine::create(*m.transformer, o.engine);
   if (!engine.ok()) return report_error(engine.error());
   o.http.model_id = o.model_id.empty() ? std::filesystem::path(o.model).filename().string() : o.model_id;
@@ -51,9 +53,10 @@ int serve_main(ServeOptions& o) {
     http.stop();
   });
   std::fprintf(stderr,
-               "trapetum serve: %s (%s) on http://%s:%d with %d slot(s) of %d tokens; model id '%s'%s\n",
+               "trapetum serve: %s (%s) on http://%s:%d with %d slot(s) of %d tokens%s; model id '%s'%s\n",
                o.model.c_str(), kernels_description(m).c_str(), o.http.host.c_str(), http.port(), o.engine.parallel,
-               o.engine.ctx, o.http.model_id.c_str(), o.http.api_key.empty() ? "" : "; API key required");
+               o.engine.ctx, o.engine.context_shift ? " (context shift)" : "", o.http.model_id.c_str(),
+               o.http.api_key.empty() ? "" : "; API key required");
   std::fflush(stderr);
   http.run();
   done.store(true);
@@ -86,6 +89,12 @@ void add_serve(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(1, 1024))->capture_default_str();
   cmd->add_option("--timeout", o->http.request_timeout_s, "Longest a request may take, in seconds")
       ->check(CLI::Range(1, 86400))->capture_default_str();
+  cmd->add_flag("--context-shift", o->engine.context_shift,
+               "When a slot's context fills, drop the older half of its tokens (after --keep) and go on");
+  cmd->add_option("--keep", o->engine.keep, "Tokens at the start that a context shift keeps (attention sinks)")
+      ->check(CLI::Range(0, 1 << 19))->capture_default_str();
+  cmd->add_option("--cache-mb", o->cache_mb, "Host memory for KV prefixes the slots give up (prompt cache); 0: none")
+      ->check(CLI::Range(0, 1 << 20))->capture_default_str();
   add_threads_option(cmd, &o->threads);
   add_device_option(cmd, &o->device);
   add_kv_type_option(cmd, &o->engine.kv_type);

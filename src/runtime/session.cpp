@@ -2,6 +2,7 @@
 #include "runtime/session.h"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace trapetum {
 
@@ -71,6 +72,64 @@ void Session::reset() { history_.clear(); }
 
 void Session::truncate(int pos) {
   if (pos >= 0 && size_t(pos) < history_.size()) history_.resize(size_t(pos));
+}
+
+Status Session::shift(int keep, int discard) {
+  if (keep < 0 || discard < 1 || size_t(keep) + size_t(discard) > history_.size())
+    return make_error("context shift: cannot drop ", discard, " positions after ", keep, " of ", history_.size());
+  const std::vector<int32_t> rest(history_.begin() + keep + discard, history_.end());
+  truncate(keep);
+  if (rest.empty()) return Ok{};
+  auto r = eval(rest);
+  if (!r.ok()) return make_error("context shift: ", r.error());
+  return Ok{};
+}
+
+int64_t Session::kv_bytes(int n) const { return KvCache::bytes_needed(t_.config(), n, kv_.type()); }
+
+namespace {
+// Backend copies count floats: every run of rows must start and end on a float boundary.
+bool float_aligned(int64_t row_bytes) { return row_bytes % 4 == 0; }
+}  // namespace
+
+Result<std::vector<uint8_t>> Session::export_kv(int n) const {
+  const ModelConfig& c = t_.config();
+  const int64_t row = kv_row_bytes(kv_.type(), c.head_dim);
+  if (n < 0 || size_t(n) > history_.size()) return make_error("export_kv: ", n, " positions of ", history_.size());
+  if (!float_aligned(row)) return make_error("export_kv: rows of ", row, " bytes are not whole floats");
+  std::vector<uint8_t> out(size_t(kv_bytes(n)));
+  const int64_t run = int64_t(n) * row;  // one head's rows
+  uint8_t* dst = out.data();
+  for (int l = 0; l < c.n_layers; ++l) {
+    const KvLayerView v = kv_.layer(l);
+    for (void* base : {v.k, v.v})
+      for (int h = 0; h < c.n_kv_heads; ++h, dst += run) {
+        const auto* src = static_cast<const uint8_t*>(base) + int64_t(h) * kv_.capacity() * row;
+        t_.backend().to_host(reinterpret_cast<const float*>(src), reinterpret_cast<float*>(dst), run / 4);
+      }
+  }
+  return out;
+}
+
+Status Session::import_kv(std::span<const int32_t> tokens, int stored, std::span<const uint8_t> bytes) {
+  const ModelConfig& c = t_.config();
+  const int64_t row = kv_row_bytes(kv_.type(), c.head_dim);
+  const int n = int(tokens.size());
+  if (stored < n || stored > kv_.capacity() || int64_t(bytes.size()) != kv_bytes(stored))
+    return make_error("import_kv: ", n, " tokens from ", bytes.size(), " bytes holding ", stored,
+                      " positions, into a context of ", kv_.capacity());
+  if (!float_aligned(row)) return make_error("import_kv: rows of ", row, " bytes are not whole floats");
+  const uint8_t* src = bytes.data();
+  for (int l = 0; l < c.n_layers; ++l) {
+    const KvLayerView v = kv_.layer(l);
+    for (void* base : {v.k, v.v})
+      for (int h = 0; h < c.n_kv_heads; ++h, src += int64_t(stored) * row) {
+        auto* dst = static_cast<uint8_t*>(base) + int64_t(h) * kv_.capacity() * row;
+        t_.backend().to_device(reinterpret_cast<const float*>(src), reinterpret_cast<float*>(dst), int64_t(n) * row / 4);
+      }
+  }
+  history_.assign(tokens.begin(), tokens.end());
+  return Ok{};
 }
 
 }  // namespace trapetum

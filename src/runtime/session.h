@@ -36,6 +36,18 @@ class Session {
   void reset();
   // Forgets every position from pos on; the next eval writes over their cache entries.
   void truncate(int pos);
+  // Context shift: drops the discard positions after the first keep and re-evaluates the rest
+  // at their new positions, so the cache holds exactly what a fresh session fed the kept
+  // tokens would (the first keep entries are reused as they are: same tokens, same positions).
+  Status shift(int keep, int discard);
+
+  // The KV cache entries of positions 0 .. n-1 as host bytes: for each layer, K then V, each
+  // (n_kv_heads, n, row). Restored into a session of the same model and cache type by
+  // import_kv, which also sets the history to tokens (the first n of those the bytes hold).
+  Result<std::vector<uint8_t>> export_kv(int n) const;
+  Status import_kv(std::span<const int32_t> tokens, int stored, std::span<const uint8_t> bytes);
+  // Bytes export_kv(n) returns.
+  int64_t kv_bytes(int n) const;
   int position() const { return int(history_.size()); }
   int context() const { return kv_.capacity(); }
   KvType kv_type() const { return kv_.type(); }

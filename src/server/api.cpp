@@ -55,8 +55,9 @@ std::optional<ApiError> parse_common(const json& j, const Limits& lim, const cha
     if (!j[key].is_number_integer()) return bad(key, str_cat("'", key, "' must be an integer"));
     const int64_t v = j[key].get<int64_t>();
     if (v < 1) return bad(key, str_cat("'", key, "' must be at least 1, got ", v));
-    if (v > lim.ctx)
+    if (v > lim.ctx && !lim.context_shift)
       return bad(key, str_cat("'", key, "' is ", v, ", more than the context of ", lim.ctx, " tokens"));
+    if (v > INT32_MAX) return bad(key, str_cat("'", key, "' is ", v, ", more than ", INT32_MAX));
     r->max_tokens = int(v);
   }
   if (auto e = number_in(j, "temperature", 0, 2, &r->temperature)) return e;

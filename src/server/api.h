@@ -38,7 +38,8 @@ struct GenRequest {
 };
 
 struct Limits {
-  int ctx = 4096;                 // tokens per slot: max_tokens may not exceed it
+  int ctx = 4096;                 // tokens per slot: max_tokens may not exceed it...
+  bool context_shift = false;     // ...unless the server shifts the context (then any int)
   std::string model_id;           // the one model served; requests naming another get 404
   size_t max_stop = 4;            // stop sequences, as OpenAI allows
   size_t max_messages = 4096;

@@ -1,10 +1,12 @@
-// Engine: slot admission by longest cached prefix, round-robin token steps, stop sequences
-// held back until they can no longer match, and counters.
+// Engine: slot admission by longest cached prefix (slots, then the prompt cache), lazy slot
+// allocation, round-robin token steps, context shift, stop sequences held back until they can
+// no longer match, and counters.
 #include "server/engine.h"
 
 #include <algorithm>
 #include <chrono>
 
+#include "core/str.h"
 #include "core/timer.h"
 #include "runtime/chat.h"
 #include "runtime/sampler.h"
@@ -28,7 +30,7 @@ void Job::push(Event e) {
 }
 
 struct Engine::Slot {
-  std::unique_ptr<Session> session;
+  std::unique_ptr<Session> session;  // null until a job first needs it
   std::shared_ptr<Job> job;  // null when free
   std::unique_ptr<Sampler> sampler;
   std::unique_ptr<StreamDecoder> decoder;
@@ -52,16 +54,14 @@ size_t stop_prefix_tail(const std::string& text, const std::vector<std::string>&
 }
 }  // namespace
 
-Engine::Engine(const Transformer& t, const EngineOptions& o) : t_(t), opts_(o) {}
+Engine::Engine(const Transformer& t, const EngineOptions& o) : t_(t), opts_(o), cache_(o.cache_bytes) {}
 
 Result<std::unique_ptr<Engine>> Engine::create(const Transformer& t, const EngineOptions& o) {
   if (o.parallel < 1) return make_error("--parallel must be at least 1, got ", o.parallel);
+  if (o.context_shift && (o.keep < 0 || o.keep > o.ctx / 2))
+    return make_error("--keep must be between 0 and half the context (", o.ctx / 2, "), got ", o.keep);
   std::unique_ptr<Engine> e(new Engine(t, o));
-  for (int i = 0; i < o.parallel; ++i) {
-    auto s = std::make_unique<Slot>();
-    TRY(s->session, Session::create(t, o.ctx, Session::kDefaultMaxBatch, o.kv_type));
-    e->slots_.push_back(std::move(s));
-  }
+  for (int i = 0; i < o.parallel; ++i) e->slots_.push_back(std::make_unique<Slot>());
   TRY(e->batch_act_, Activations::create(t.backend(), t.config(), o.parallel));
   e->stats_.slots = o.parallel;
   e->stats_.kv_tokens_total = int64_t(o.parallel) * o.ctx;
@@ -108,12 +108,18 @@ void Engine::loop() {
       if (stop_) return;
       // Admit waiting jobs: each takes the free slot sharing the longest prefix with it.
       while (!queue_.empty()) {
+        if (queue_.front()->cancelled()) {  // its client left while it waited
+          queue_.pop_front();
+          ++stats_.requests_cancelled;
+          continue;
+        }
+        // Ties go to a slot whose cache exists, so another is allocated only when needed.
         Slot* best = nullptr;
         size_t best_len = 0;
         for (auto& s : slots_)
           if (!s->job) {
-            const size_t n = common_prefix(s->session->history(), queue_.front()->prompt());
-            if (!best || n > best_len) best = s.get(), best_len = n;
+            const size_t n = s->session ? common_prefix(s->session->history(), queue_.front()->prompt()) : 0;
+            if (!best || n > best_len || (n == best_len && s->session && !best->session)) best = s.get(), best_len = n;
           }
         if (!best) break;
         best->job = queue_.front();
@@ -151,7 +157,8 @@ void Engine::loop() {
     std::lock_guard lk(mu_);
     if (!next.empty()) stats_.decode_seconds += t.seconds();
     int64_t used = 0;
-    for (auto& s : slots_) used += s->session->position();
+    for (auto& s : slots_)
+      if (s->session) used += s->session->position();
     stats_.kv_tokens_used = used;
   }
 }
@@ -159,16 +166,54 @@ void Engine::loop() {
 void Engine::start(Slot& s, std::shared_ptr<Job> job) {
   const GenRequest& r = job->request();
   const std::vector<int32_t>& prompt = job->prompt();
+  if (!s.session) {
+    auto created = Session::create(t_, opts_.ctx, Session::kDefaultMaxBatch, opts_.kv_type);
+    if (!created.ok()) {
+      {
+        std::lock_guard lk(mu_);
+        ++stats_.rejected_memory;
+      }
+      finish(s, "error");  // counters first, as in finish()
+      job->push({Event::Kind::kError,
+                 str_cat("Not enough memory for another slot's KV cache (", created.error(),
+                         "); the other slots are busy, retry later"),
+                 "", 0, 0, 0, 503});
+      return;
+    }
+    s.session = std::move(created.value());
+    std::lock_guard lk(mu_);
+    ++stats_.slots_allocated;
+  }
+  job->push({Event::Kind::kStarted, "", "", 0, 0, 0});
   Session& ses = *s.session;
-  // Keep the cached prefix; evaluate at least one token so there are logits to sample from.
-  const size_t common = std::min(common_prefix(ses.history(), prompt), prompt.size() - 1);
+  // Keep the cached prefix, or restore a longer one from the prompt cache; evaluate at least
+  // one token so there are logits to sample from.
+  const size_t shared = common_prefix(ses.history(), prompt);
+  size_t common = std::min(shared, prompt.size() - 1);
+  // Copied out first, put in the cache after the restore, so the two cannot evict each other.
+  std::optional<PromptCache::Entry> old = given_up(s, shared);
+  size_t restored = 0;
+  if (opts_.cache_bytes > 0) {
+    size_t n = 0;
+    const PromptCache::Entry* hit = cache_.find(prompt, &n);
+    n = std::min(n, prompt.size() - 1);
+    if (hit && n > common) {
+      if (ses.import_kv(std::span<const int32_t>(hit->tokens).first(n), int(hit->tokens.size()), hit->kv).ok()) {
+        common = restored = n;
+      } else {
+        ses.reset();
+        common = 0;
+      }
+    }
+  }
+  if (old) cache_.put(std::move(*old));
   ses.truncate(int(common));
   auto logits = ses.eval(std::span<const int32_t>(prompt).subspan(common));
   if (!logits.ok()) {
-    job->push({Event::Kind::kError, logits.error(), "", 0, 0, 0});
     ses.reset();
     s.logits = nullptr;
-    return finish(s, "error");
+    finish(s, "error");
+    return job->push({Event::Kind::kError, logits.error(), "", 0, 0, 0});
   }
   s.logits = logits.value();
   SamplerParams p;
@@ -184,11 +229,25 @@ void Engine::start(Slot& s, std::shared_ptr<Job> job) {
   s.generated = 0;
   s.cached = int(common);
   s.held.clear();
+  // Without a max_tokens the answer ends when the context is full, even with context shift.
   const int room = opts_.ctx - int(prompt.size());
-  s.max_tokens = r.max_tokens > 0 ? std::min(r.max_tokens, room) : room;
+  s.max_tokens = r.max_tokens > 0 ? (opts_.context_shift ? r.max_tokens : std::min(r.max_tokens, room)) : room;
   std::lock_guard lk(mu_);
   stats_.prompt_tokens += int64_t(prompt.size());
   stats_.cached_tokens += int64_t(common);
+  if (restored > 0) ++stats_.cache_hits, stats_.cache_tokens_restored += int64_t(restored);
+  stats_.cache_entries = int64_t(cache_.entries());
+  stats_.cache_bytes = int64_t(cache_.bytes());
+  stats_.cache_evictions = cache_.evictions();
+}
+
+std::optional<PromptCache::Entry> Engine::given_up(Slot& s, size_t shared) {
+  const std::vector<int32_t>& h = s.session->history();
+  if (opts_.cache_bytes == 0 || h.empty() || shared * 2 >= h.size()) return std::nullopt;
+  if (size_t(s.session->kv_bytes(int(h.size()))) > cache_.budget()) return std::nullopt;
+  auto kv = s.session->export_kv(int(h.size()));
+  if (!kv.ok()) return std::nullopt;
+  return PromptCache::Entry{h, std::move(kv.value())};
 }
 
 int32_t Engine::advance(Slot& s) {
@@ -219,9 +278,22 @@ int32_t Engine::advance(Slot& s) {
   const size_t keep = stop_prefix_tail(s.held, stops);
   send(s.held.substr(0, s.held.size() - keep));
   s.held.erase(0, s.held.size() - keep);
-  if (s.generated >= s.max_tokens || s.session->position() >= s.session->context()) {
+  if (s.generated >= s.max_tokens || (!opts_.context_shift && s.session->position() >= s.session->context())) {
     send(s.held + s.decoder->flush());
     return finish(s, "length"), -1;
+  }
+  if (s.session->position() >= s.session->context()) {
+    // Keep the first `keep` tokens and the newer half of the rest; re-evaluate what moved.
+    const int sinks = std::min(opts_.keep, s.session->position() - 1);
+    if (Status st = s.session->shift(sinks, (s.session->position() - sinks) / 2); !st.ok()) {
+      job.push({Event::Kind::kError, st.error(), "", 0, 0, 0});
+      s.session->reset();
+      return finish(s, "error"), -1;
+    }
+    s.history = s.session->history();
+    s.history.push_back(id);
+    std::lock_guard lk(mu_);
+    ++stats_.context_shifts;
   }
   return id;
 }

@@ -1,6 +1,6 @@
 // HTTP routes of the OpenAI-compatible API: authentication and CORS before routing, request
 // validation, prompt building with the chat template, and answers as server-sent events or
-// one JSON object. A client that goes away mid-stream cancels its job.
+// one JSON object. A client that goes away, streaming or not, cancels its job.
 #include "server/http_server.h"
 
 #include <httplib.h>
@@ -11,6 +11,7 @@
 
 #include "core/str.h"
 #include "runtime/chat.h"
+#include "server/client_socket.h"
 #include "server/web_page.h"
 
 namespace trapetum::server {
@@ -23,6 +24,17 @@ std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_hand
 void send_error(httplib::Response& res, const ApiError& e) {
   res.status = e.status;
   res.set_content(error_json(e), "application/json");
+}
+
+// A job's error event: 503 with Retry-After when a slot's cache did not fit in memory.
+void send_job_error(httplib::Response& res, const Event& e) {
+  if (e.status == 503) res.set_header("Retry-After", "1");
+  send_error(res, {e.status, e.text, "server_error", "", e.status == 503 ? "insufficient_memory" : ""});
+}
+
+// The client hung up: nobody reads this answer, but the logs and counters get a status.
+void send_gone(httplib::Response& res) {
+  send_error(res, {499, "The client closed the connection", "invalid_request_error", "", "client_closed_request"});
 }
 
 // Equal strings, in time that depends on the lengths only.
@@ -100,6 +112,18 @@ std::string HttpServer::metrics_text() const {
          s.decode_seconds > 0 ? double(s.generated_tokens) / s.decode_seconds : 0.0);
   metric("slots", "gauge", "Generation slots (--parallel).", double(s.slots));
   metric("slots_active", "gauge", "Slots generating now.", double(s.active));
+  metric("slots_allocated", "gauge", "Slots whose KV cache is allocated (on first use).", double(s.slots_allocated));
+  metric("requests_rejected_memory_total", "counter", "Requests refused with 503: no memory for a slot's KV cache.",
+         double(s.rejected_memory));
+  metric("context_shifts_total", "counter", "Context shifts (--context-shift).", double(s.context_shifts));
+  metric("prompt_cache_hits_total", "counter", "Prompts whose prefix was restored from the prompt cache.",
+         double(s.cache_hits));
+  metric("prompt_cache_tokens_restored_total", "counter", "Prompt tokens restored from the prompt cache.",
+         double(s.cache_tokens_restored));
+  metric("prompt_cache_evictions_total", "counter", "Prompt cache entries evicted for the budget.",
+         double(s.cache_evictions));
+  metric("prompt_cache_entries", "gauge", "Prompt cache entries.", double(s.cache_entries));
+  metric("prompt_cache_bytes", "gauge", "Bytes of KV cache held by the prompt cache.", double(s.cache_bytes));
   metric("queue_depth", "gauge", "Requests waiting for a slot.", double(s.queued));
   metric("kv_cache_tokens_used", "gauge", "KV cache positions holding tokens, all slots.", double(s.kv_tokens_used));
   metric("kv_cache_tokens_total", "gauge", "KV cache positions, all slots.", double(s.kv_tokens_total));
@@ -167,6 +191,7 @@ void HttpServer::routes() {
 void HttpServer::generate(const httplib::Request& req, httplib::Response& res, bool chat) {
   Limits lim;
   lim.ctx = engine_.options().ctx;
+  lim.context_shift = engine_.options().context_shift;
   lim.model_id = o_.model_id;
   Parsed parsed = chat ? parse_chat_request(req.body, lim) : parse_completion_request(req.body, lim);
   if (auto* e = std::get_if<ApiError>(&parsed)) {
@@ -189,10 +214,12 @@ void HttpServer::generate(const httplib::Request& req, httplib::Response& res, b
                             chat ? "messages" : "prompt", ""});
   }
   const int ctx = lim.ctx;
-  if (int64_t(ids.size()) + std::max(1, r.max_tokens) > ctx) {
+  // With context shift only the prompt (and one token) must fit: the answer may go on past ctx.
+  const int64_t wanted = lim.context_shift ? 1 : std::max(1, r.max_tokens);
+  if (int64_t(ids.size()) + wanted > ctx) {
     return send_error(res, {400,
                             str_cat("This model's context is ", ctx, " tokens; the prompt has ", ids.size(),
-                                    " and max_tokens asks for ", std::max(1, r.max_tokens), " more"),
+                                    " and max_tokens asks for ", wanted, " more"),
                             "invalid_request_error", chat ? "messages" : "prompt", "context_length_exceeded"});
   }
   auto job = std::make_shared<Job>(r, std::move(ids));
@@ -205,6 +232,23 @@ void HttpServer::generate(const httplib::Request& req, httplib::Response& res, b
   const Reply reply{str_cat(chat ? "chatcmpl-" : "cmpl-", std::time(nullptr), "-", ++next_id_), o_.model_id,
                     int64_t(std::time(nullptr)), chat};
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o_.request_timeout_s);
+  ClientSocket client(req.remote_addr, req.remote_port, req.local_port);
+
+  // Wait for a slot before answering, so that a slot that cannot be allocated is a 503.
+  Event e;
+  for (;;) {
+    if (job->next(&e, 100)) break;
+    if (client.gone()) {
+      job->cancel();
+      return send_gone(res);
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      job->cancel();
+      return send_error(res, {504, "The request waited longer than the server's limit for a slot", "server_error", "",
+                              "timeout"});
+    }
+  }
+  if (e.kind == Event::Kind::kError) return send_job_error(res, e);
 
   if (r.stream) {
     const bool include_usage = r.include_usage;
@@ -260,10 +304,14 @@ void HttpServer::generate(const httplib::Request& req, httplib::Response& res, b
     return;
   }
 
+  // Nothing is written until the end, so the socket is probed for a hang-up while we wait.
   std::string text;
-  Event e;
   for (;;) {
-    if (!job->next(&e, 500)) {
+    if (client.gone()) {
+      job->cancel();
+      return send_gone(res);
+    }
+    if (!job->next(&e, 100)) {
       if (std::chrono::steady_clock::now() > deadline) {
         job->cancel();
         return send_error(res, {504, "The request took longer than the server's limit", "server_error", "", "timeout"});
@@ -276,9 +324,7 @@ void HttpServer::generate(const httplib::Request& req, httplib::Response& res, b
     }
     break;
   }
-  if (e.kind == Event::Kind::kError) {
-    return send_error(res, {500, e.text, "server_error", "", ""});
-  }
+  if (e.kind == Event::Kind::kError) return send_job_error(res, e);
   json choice = chat ? json{{"index", 0},
                             {"message", {{"role", "assistant"}, {"content", text}}},
                             {"finish_reason", e.finish_reason},

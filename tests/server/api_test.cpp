@@ -136,3 +136,25 @@ TEST(ServerApi, HostileBodiesAreErrorsNotCrashes) {
 
 }  // namespace
 }  // namespace trapetum::server
+
+namespace trapetum::server {
+namespace {
+
+// With --context-shift max_tokens may exceed the context, but it must still fit an int.
+TEST(ServerApi, ContextShiftAllowsMaxTokensPastTheContext) {
+  Limits l;
+  l.ctx = 256;
+  l.model_id = "m";
+  const std::string big = R"({"prompt":"x","max_tokens":100000})";
+  EXPECT_TRUE(std::holds_alternative<ApiError>(parse_completion_request(big, l)));
+  l.context_shift = true;
+  const Parsed p = parse_completion_request(big, l);
+  ASSERT_TRUE(std::holds_alternative<GenRequest>(p));
+  EXPECT_EQ(std::get<GenRequest>(p).max_tokens, 100000);
+  const Parsed huge = parse_completion_request(R"({"prompt":"x","max_tokens":9223372036854775807})", l);
+  ASSERT_TRUE(std::holds_alternative<ApiError>(huge));
+  EXPECT_EQ(std::get<ApiError>(huge).param, "max_tokens");
+}
+
+}  // namespace
+}  // namespace trapetum::server

@@ -10,34 +10,10 @@
 #include "common/test_util.h"
 #include "runtime/generate.h"
 #include "server/engine.h"
+#include "server/job_events.h"
 
 namespace trapetum::server {
 namespace {
-
-struct Done {
-  std::string text;
-  Event last;
-};
-
-// Collects a job's events until it ends (or 30 s pass).
-Done drain(Job& job) {
-  Done d;
-  for (int waited = 0; waited < 300;) {
-    Event e;
-    if (!job.next(&e, 100)) {
-      ++waited;
-      continue;
-    }
-    if (e.kind == Event::Kind::kText) {
-      d.text += e.text;
-      continue;
-    }
-    d.last = e;
-    return d;
-  }
-  ADD_FAILURE() << "the job did not finish";
-  return d;
-}
 
 std::shared_ptr<Job> job(const Tokenizer& tok, const std::string& prompt, int max_tokens,
                          std::vector<std::string> stop = {}) {
@@ -83,8 +59,12 @@ TEST_F(EngineTest, InterleavedSlotsMatchAPlainSession) {
     jobs.push_back(job(tok(), p, 30));
     ASSERT_TRUE(e.value()->submit(jobs.back()));
   }
+  // Every job first: the plain sessions below share the engine's backend (and its scratch),
+  // so they must not run while the engine is still stepping.
+  std::vector<Done> done;
+  for (auto& j : jobs) done.push_back(drain(*j));
   for (size_t i = 0; i < jobs.size(); ++i) {
-    const Done d = drain(*jobs[i]);
+    const Done& d = done[i];
     EXPECT_EQ(d.last.kind, Event::Kind::kDone);
     EXPECT_EQ(d.text, greedy(prompts[i], 30)) << prompts[i];
     EXPECT_EQ(d.last.completion_tokens, 30);

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """End-to-end test of `trapetum serve` on loopback with stories260K: the OpenAI API through raw
 HTTP (every bad-input case), the official `openai` client when installed, API key and CORS,
-503 when full, disconnect storms that leave no slot behind (/metrics), and a bounded load test
+503 when full, disconnect storms that leave no slot behind (/metrics), non-streaming clients
+that hang up, --context-shift, the prompt cache, 503 when a slot's cache does not fit in memory
+(under prlimit --as; skipped for ASan builds), and a bounded load test
 (TRAPETUM_LOAD_CLIENTS concurrent streaming clients for TRAPETUM_LOAD_SECONDS; 32 and 60 by
 default) that reports time to first token and aggregate tokens/s.
 
@@ -11,6 +13,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import statistics
@@ -29,9 +32,10 @@ def check(cond, what):
 
 
 class Server:
-    def __init__(self, cli, model, *args):
-        self.proc = subprocess.Popen([cli, "serve", "-m", model, "--port", "0", "-t", "1", *args],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    def __init__(self, cli, model, *args, prefix=(), env=None):
+        self.proc = subprocess.Popen([*prefix, cli, "serve", "-m", model, "--port", "0", "-t", "1", *args],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                     env={**os.environ, **(env or {})})
         self.port = None
         deadline = time.time() + 60
         while time.time() < deadline:
@@ -298,6 +302,161 @@ def openai_client(s):
         check("at least one message" in str(e), f"openai error message: {e}")
 
 
+def hang_up_after(s, path, body, seconds):
+    """Sends a non-streaming request on a raw socket and closes it after `seconds` unanswered."""
+    data = json.dumps(body).encode()
+    sock = socket.create_connection(("127.0.0.1", s.port))
+    sock.sendall(b"POST " + path.encode() + b" HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: " + str(len(data)).encode() + b"\r\n\r\n" + data)
+    sock.settimeout(seconds)
+    try:
+        early = sock.recv(65536)
+    except socket.timeout:
+        early = b""
+    sock.close()
+    return early
+
+
+def wait_metrics(s, cond, seconds):
+    deadline, m = time.time() + seconds, {}
+    while time.time() < deadline:
+        m = s.metrics()
+        if cond(m):
+            return True, m
+        time.sleep(0.05)
+    return False, m
+
+
+def nonstream_disconnect(cli, tiny):
+    """A non-streaming client that hangs up mid-generation frees its slot within a second."""
+    s = Server(cli, tiny, "--parallel", "1", "-c", "64", "--context-shift")
+    try:
+        before = s.metrics()["requests_cancelled_total"]
+        t0 = time.time()
+        early = hang_up_after(s, "/v1/completions", {"prompt": "Hello", "max_tokens": 10 ** 8, "temperature": 0}, 0.5)
+        check(early == b"", f"the endless request answered early: {early[:200]!r}")
+        ok, m = wait_metrics(s, lambda m: m["requests_cancelled_total"] > before and m["slots_active"] == 0, 5)
+        check(ok, f"non-streaming hang-up cancels the job and frees the slot: {m}")
+        print(json.dumps({"nonstream_hangup_to_free_ms": round((time.time() - t0 - 0.5) * 1e3)}), flush=True)
+        # A slow (sanitizer) build may hang up before the 64-token context is full.
+        if m["prompt_tokens_total"] + m["generated_tokens_total"] > 64:
+            check(m.get("context_shifts_total", 0) >= 1, f"the endless request shifted its context: {m}")
+        st, _, j = s.json("POST", "/v1/completions", {"prompt": "Hello", "max_tokens": 4})
+        check(st == 200, f"the slot serves again after the hang-up: {st} {j}")
+        return s.metrics()
+    finally:
+        s.stop()
+
+
+def context_shift(cli, model):
+    s = Server(cli, model, "--parallel", "1", "-c", "64", "--context-shift", "--keep", "4")
+    try:
+        st, _, j = s.json("POST", "/v1/completions", {"prompt": "Once upon a time", "max_tokens": 150, "temperature": 0})
+        check(st == 200, f"context shift: status {st} {j}")
+        if st == 200:
+            u = j["usage"]
+            check(u["completion_tokens"] > 64, f"context shift: the answer goes on past the context: {u}")
+            check(s.metrics()["context_shifts_total"] >= 1, "context shift counted")
+        st, _, j = s.json("POST", "/v1/completions", {"prompt": "once " * 100, "max_tokens": 4})
+        check(st == 400, f"context shift: a prompt longer than the context is still refused ({st})")
+    finally:
+        s.stop()
+    s = Server(cli, model, "--parallel", "1", "-c", "64")
+    try:
+        st, _, j = s.json("POST", "/v1/completions", {"prompt": "Once upon a time", "max_tokens": 150})
+        check(st == 400 and "context" in j["error"]["message"], f"no shift: max_tokens past ctx is 400 ({st} {j})")
+        st, _, j = s.json("POST", "/v1/completions", {"prompt": "Once upon a time", "max_tokens": 60})
+        check(st == 400 and j["error"]["code"] == "context_length_exceeded", f"no shift: prompt + max_tokens > ctx ({st} {j})")
+    finally:
+        s.stop()
+
+
+def prompt_cache(cli, model):
+    """One slot, prompts A, B, A: the third restores A's prefix from the prompt cache."""
+    s = Server(cli, model, "--parallel", "1", "-c", "256")
+    try:
+        a = {"prompt": "Lily and Tom went to the park to play with a big red ball", "max_tokens": 16, "temperature": 0}
+        b = {"prompt": "The dog barked at the cat", "max_tokens": 16, "temperature": 0}
+        j1 = s.json("POST", "/v1/completions", a)[2]
+        s.json("POST", "/v1/completions", b)
+        j3 = s.json("POST", "/v1/completions", a)[2]
+        n = j1["usage"]["prompt_tokens"]
+        check(j3["usage"]["prompt_tokens_details"]["cached_tokens"] == n - 1,
+              f"prompt cache: cached_tokens {j3['usage']} for a prompt of {n}")
+        check(j3["choices"][0]["text"] == j1["choices"][0]["text"], "prompt cache: same greedy text")
+        m = s.metrics()
+        check(m["prompt_cache_hits_total"] == 1 and m["prompt_cache_entries"] >= 1 and m["prompt_cache_bytes"] > 0,
+              f"prompt cache metrics: {m}")
+    finally:
+        s.stop()
+
+
+def sanitizer_build(cli):
+    """ASan and TSan reserve terabytes of address space, so RLIMIT_AS cases cannot run under them."""
+    if os.environ.get("TRAPETUM_ASAN") == "1" or "ASAN_OPTIONS" in os.environ or "TSAN_OPTIONS" in os.environ:
+        return True
+    with open(cli, "rb") as f:
+        data = f.read()
+    return b"__asan_init" in data or b"__tsan_init" in data
+
+
+def vm_size(proc):
+    with open(f"/proc/{proc.pid}/status") as f:
+        return int(re.search(r"VmSize:\s+(\d+) kB", f.read()).group(1)) * 1024
+
+
+def memory_pressure(cli, tiny):
+    """Under an address-space limit that fits one slot but not two, the second concurrent request
+    gets 503 with Retry-After while the first goes on, and the server stays up."""
+    if sanitizer_build(cli):
+        print("skip: memory pressure case (sanitizer build: it needs more address space than any limit allows)")
+        return
+    if not shutil.which("prlimit"):
+        print("skip: memory pressure case (no prlimit)")
+        return
+    args = ("--parallel", "2", "-c", "2048", "--context-shift")
+    env = {"MALLOC_ARENA_MAX": "1"}  # one malloc arena: the address space used is the same every run
+    endless = {"prompt": "Hello", "max_tokens": 10 ** 8, "temperature": 0}
+    # Calibration without a limit: the address space with one slot, and what a second adds.
+    s = Server(cli, tiny, *args, env=env)
+    try:
+        s.json("POST", "/v1/completions", {"prompt": "Hello", "max_tokens": 4})
+        one = vm_size(s.proc)
+        t = threading.Thread(target=hang_up_after, args=(s, "/v1/completions", endless, 1.0))
+        t.start()
+        wait_metrics(s, lambda m: m["slots_active"] == 1, 5)
+        s.json("POST", "/v1/completions", {"prompt": "Bye", "max_tokens": 4})
+        t.join()
+        two = vm_size(s.proc)
+        check(s.metrics()["slots_allocated"] == 2, "calibration: two slots allocated")
+    finally:
+        s.stop()
+    slot = two - one
+    check(slot > 16 << 20, f"a slot takes {slot} bytes of address space")
+    limit = one + slot // 2
+    s = Server(cli, tiny, *args, prefix=("prlimit", f"--as={limit}", "--"), env=env)
+    try:
+        st, _, _ = s.json("POST", "/v1/completions", {"prompt": "Hello", "max_tokens": 4})
+        check(st == 200, f"under the limit the first slot fits ({st})")
+        t = threading.Thread(target=hang_up_after, args=(s, "/v1/completions", endless, 2.0))
+        t.start()
+        ok, _ = wait_metrics(s, lambda m: m["slots_active"] == 1, 5)
+        st, hdrs, j = s.json("POST", "/v1/completions", {"prompt": "Bye", "max_tokens": 4})
+        check(st == 503 and hdrs.get("Retry-After") == "1" and "memory" in j.get("error", {}).get("message", ""),
+              f"no memory for a second slot: 503 with Retry-After ({st} {j})")
+        check(s.json("GET", "/health")[0] == 200, "the server stays up")
+        m = s.metrics()
+        check(m["slots_active"] == 1 and m["requests_rejected_memory_total"] == 1 and m["slots_allocated"] == 1,
+              f"the first request goes on; one refusal counted: {m}")
+        t.join()
+        wait_metrics(s, lambda m: m["slots_active"] == 0, 5)
+        st, _, j = s.json("POST", "/v1/completions", {"prompt": "Bye", "max_tokens": 4})
+        check(st == 200, f"after the first request the slot serves again ({st} {j})")
+        print(json.dumps({"slot_bytes": slot, "as_limit": limit}), flush=True)
+    finally:
+        s.stop()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cli", required=True)
@@ -319,6 +478,11 @@ def main():
         s.stop()
     auth_and_cors(a.cli, model)
     busy(a.cli, model)
+    context_shift(a.cli, model)
+    prompt_cache(a.cli, model)
+    tiny = os.path.join(a.shared, "models/llama2-tiny-random/llama-2-tiny-random.gguf")
+    nonstream_disconnect(a.cli, tiny)
+    memory_pressure(a.cli, tiny)
     print(f"server_test: {len(FAILS)} failures")
     return 1 if FAILS else 0
 

@@ -30,6 +30,23 @@ __m512i cb4_table(const uint8_t* row, float* unit) {
   return _mm512_broadcast_i32x4(_mm_xor_si128(c8, _mm_set1_epi8(char(0x80))));
 }
 
+// Two cb4 blocks (their 32 packed bytes at p) looked up: c8 + 128 of elements 0..63 in order.
+TRAPETUM_BODY __m512i cb4_pair(__m512i table, const uint8_t* p) {
+  const __m256i m15 = _mm256_set1_epi8(15);
+  const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  const __m256i lo = _mm256_and_si256(v, m15), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m15);
+  const __m512i w = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);  // A0-15 B0-15 A16-31 B16-31
+  return _mm512_shuffle_epi8(table, _mm512_shuffle_i64x2(w, w, _MM_SHUFFLE(3, 1, 2, 0)));
+}
+
+// One cb4s group (its 32 code bytes at p; byte j holds elements j and j + 32) looked up.
+TRAPETUM_BODY __m512i cb4s_group(__m512i table, const uint8_t* p) {
+  const __m256i m15 = _mm256_set1_epi8(15);
+  const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  const __m256i lo = _mm256_and_si256(v, m15), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m15);
+  return _mm512_shuffle_epi8(table, _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1));
+}
+
 // cb4, int8: two blocks per step; the looked-up bytes are c8 + 128, and each dot product
 // starts from -128 * sum(q) (q4neg), so the int32 sums are exactly sum c8 * q.
 float i8_cb4(const uint8_t* row, const GemvActs& a, int64_t k) {
@@ -37,14 +54,10 @@ float i8_cb4(const uint8_t* row, const GemvActs& a, int64_t k) {
   const __m512i table = cb4_table(row, &unit);
   const uint8_t* q = row + kCb4HeaderBytes;
   const int64_t nb = (k + kCb4Block - 1) / kCb4Block;
-  const __m256i m15 = _mm256_set1_epi8(15);
   __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
   int64_t b = 0;
   for (; b + 2 <= nb; b += 2) {
-    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + b * 16));
-    const __m256i lo = _mm256_and_si256(v, m15), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m15);
-    __m512i w = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);  // A0-15 B0-15 A16-31 B16-31
-    w = _mm512_shuffle_epi8(table, _mm512_shuffle_i64x2(w, w, _MM_SHUFFLE(3, 1, 2, 0)));
+    const __m512i w = cb4_pair(table, q + b * 16);
     const __m512i d = _mm512_dpbusd_epi32(_mm512_loadu_si512(a.q4neg + b * 8), w, _mm512_loadu_si512(a.q + b * 32));
     __m512& acc = (b / 2) & 1 ? acc1 : acc0;
     acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_loadu_ps(a.qd8 + b * 8), acc);
@@ -65,12 +78,9 @@ float i8_cb4s(const uint8_t* row, const GemvActs& a, int64_t k) {
   const __m512i table = cb4_table(row, &unit);
   const uint8_t* blk = row + kCb4HeaderBytes;
   const int64_t nb = (k + kCb4sBlock - 1) / kCb4sBlock;
-  const __m256i m15 = _mm256_set1_epi8(15);
   __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
   for (int64_t b = 0; b < nb; ++b, blk += sizeof(BlockCb4s)) {
-    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 1));
-    const __m256i lo = _mm256_and_si256(v, m15), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m15);
-    const __m512i w = _mm512_shuffle_epi8(table, _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1));
+    const __m512i w = cb4s_group(table, blk + 1);
     const __m512i d = _mm512_dpbusd_epi32(_mm512_loadu_si512(a.q4neg + b * 16), w, _mm512_loadu_si512(a.q + b * 64));
     const float g = cb4s_group_scale(blk[0]);
     __m512& acc = b & 1 ? acc1 : acc0;
@@ -156,16 +166,12 @@ void m8_cb4(const uint8_t* row, const GemvActs* a, int64_t k, float* out) {
   const __m512i table = cb4_table(row, &unit);
   const uint8_t* q = row + kCb4HeaderBytes;
   const int64_t nb = (k + kCb4Block - 1) / kCb4Block;
-  const __m256i m15 = _mm256_set1_epi8(15);
   __m512 acc[M];
   float tail[M] = {};
   TRAPETUM_TOKENS(M) acc[i] = _mm512_setzero_ps();
   int64_t b = 0;
   for (; b + 2 <= nb; b += 2) {
-    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + b * 16));
-    const __m256i lo = _mm256_and_si256(v, m15), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m15);
-    __m512i w = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);  // A0-15 B0-15 A16-31 B16-31
-    w = _mm512_shuffle_epi8(table, _mm512_shuffle_i64x2(w, w, _MM_SHUFFLE(3, 1, 2, 0)));
+    const __m512i w = cb4_pair(table, q + b * 16);
     TRAPETUM_TOKENS(M) {
       const __m512i s = _mm512_dpbusd_epi32(_mm512_loadu_si512(a[i].q4neg + b * 8), w, _mm512_loadu_si512(a[i].q + b * 32));
       acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_loadu_ps(a[i].qd8 + b * 8), acc[i]);
@@ -188,13 +194,10 @@ void m8_cb4s(const uint8_t* row, const GemvActs* a, int64_t k, float* out) {
   const __m512i table = cb4_table(row, &unit);
   const uint8_t* blk = row + kCb4HeaderBytes;
   const int64_t nb = (k + kCb4sBlock - 1) / kCb4sBlock;
-  const __m256i m15 = _mm256_set1_epi8(15);
   __m512 acc[M];
   TRAPETUM_TOKENS(M) acc[i] = _mm512_setzero_ps();
   for (int64_t b = 0; b < nb; ++b, blk += sizeof(BlockCb4s)) {
-    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 1));
-    const __m256i lo = _mm256_and_si256(v, m15), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m15);
-    const __m512i w = _mm512_shuffle_epi8(table, _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1));
+    const __m512i w = cb4s_group(table, blk + 1);
     const __m512 g = _mm512_set1_ps(cb4s_group_scale(blk[0]));
     TRAPETUM_TOKENS(M) {
       const __m512i s = _mm512_dpbusd_epi32(_mm512_loadu_si512(a[i].q4neg + b * 16), w, _mm512_loadu_si512(a[i].q + b * 64));
