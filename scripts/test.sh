@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds, and runs every test: the release build, then the same suite
-# under AddressSanitizer + UndefinedBehaviorSanitizer (slow model cases skipped there).
+# under AddressSanitizer + UndefinedBehaviorSanitizer (slow model cases skipped there), the
+# threaded parts under ThreadSanitizer, and a bounded libFuzzer run of every parser.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install_deps.sh
@@ -32,3 +33,11 @@ echo "== asan+ubsan build"
 scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTRAPETUM_SANITIZE=ON
 (cd build-asan && TRAPETUM_SKIP_SLOW=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j"$jobs" --timeout 1800)
+
+# The thread pool, the server's engine and `trapetum serve` under ThreadSanitizer.
+echo "== tsan build"
+scripts/tsan.sh build-tsan
+
+# Every parser under libFuzzer for a bounded time (docs/reliability.md).
+echo "== fuzz (libFuzzer, ${FUZZ_SECONDS:-30} s per target)"
+FUZZ_SECONDS=${FUZZ_SECONDS:-30} scripts/fuzz.sh
