@@ -91,10 +91,13 @@ void CpuBackend::embed(const TensorView& table, const int32_t* ids, int n, float
 
 // Up to 8 tokens (a decode step, or a batch of sessions' decode steps) each packed row is read
 // once and applied to every token while it sits in L1; beyond that the prefill paths' tile
-// unpacking pays for itself, except where the GEMV has a 16-row tile kernel (q4g64, q4g128 on
-// AVX-512), which is faster at any token count (docs/design.md).
+// unpacking pays for itself. Where the GEMV has a 16-row tile kernel (q4g64, q4g128 on
+// AVX-512) it stays faster up to about 128 tokens, although it reads the weights once per 8
+// (bench kernels, q4g64 11008x4096: 4.7 / 18.2 / 137 ms at 16 / 64 / 512 tokens, against the
+// int8 GEMM's 16.1 / 25.0 / 108 ms).
 bool CpuBackend::uses_gemv(DType dtype, int n) const {
-  return n <= kGemvMaxTokens || (act_ == cpu::ActMode::kInt8 && gemv_.int8t[int(dtype)] != nullptr);
+  return n <= kGemvMaxTokens ||
+         (n <= kGemvTileMaxTokens && act_ == cpu::ActMode::kInt8 && gemv_.int8t[int(dtype)] != nullptr);
 }
 
 void CpuBackend::matmul(const TensorView& w, const float* x, float* y, int n) {

@@ -27,8 +27,10 @@ class CpuBackend final : public Backend {
   cpu::Isa isa() const { return isa_; }
   cpu::ActMode act() const { return act_; }
   // Whether matmul of n tokens of a dtype weight takes the fused GEMV path (else a prefill
-  // tile path): up to kGemvMaxTokens, or any n where the codec has a 16-row GEMV tile kernel.
+  // tile path): up to kGemvMaxTokens, or up to kGemvTileMaxTokens where the codec has a
+  // 16-row GEMV tile kernel.
   static constexpr int kGemvMaxTokens = 8;
+  static constexpr int kGemvTileMaxTokens = 128;
   bool uses_gemv(DType dtype, int n) const;
 
   Result<std::unique_ptr<Buffer>> alloc(int64_t n_floats) override;

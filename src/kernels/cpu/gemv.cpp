@@ -87,12 +87,16 @@ void gemv_rows(const GemvTable& t, ActMode mode, const TensorView& w, const Gemv
   RowDotFn fn = int8 ? t.int8[dt] : t.f32[dt];
   CHECK(fn != nullptr);
   if (int8) CHECK(in.token(0).q != nullptr);
-  RowDotMultiFn multi = int8 ? t.int8m[dt] : nullptr;
+  // A lone token keeps the one-token kernels, a little faster than the several-token ones
+  // run for one (bench kernels, q4g64 11008x4096: 1.14-1.26 ms against 1.29-1.47 ms).
+  RowDotMultiFn multi = int8 && m > 1 ? t.int8m[dt] : nullptr;
   RowTileFn tile = int8 ? t.int8t[dt] : nullptr;
   const int64_t k = w.cols();
   const SparseRows& o = w.outliers;
-  // Whole tiles of 16 rows from r0 on, then row by row.
-  const int64_t tiles_end = tile ? r0 + (r1 - r0) / kGemvTileRows * kGemvTileRows : r0;
+  // Whole tiles of 16 rows from r0 on, then row by row. A lone token goes row by row: 16
+  // interleaved row streams read memory slower than one (tinyllama q4g64 decode: 25.5 tok/s
+  // with tiles, 34.0 without), and one token has no unpacking to share.
+  const int64_t tiles_end = tile && m > 1 ? r0 + (r1 - r0) / kGemvTileRows * kGemvTileRows : r0;
   for (int i0 = 0; i0 < m; i0 += kGemvMultiMax) {
     const int mm = std::min(kGemvMultiMax, m - i0);
     GemvActs a[kGemvMultiMax];
