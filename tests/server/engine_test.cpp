@@ -15,24 +15,8 @@
 namespace trapetum::server {
 namespace {
 
-std::shared_ptr<Job> job(const Tokenizer& tok, const std::string& prompt, int max_tokens,
-                         std::vector<std::string> stop = {}) {
-  GenRequest r;
-  r.prompt = prompt;
-  r.max_tokens = max_tokens;
-  r.temperature = 0;
-  r.stop = std::move(stop);
-  return std::make_shared<Job>(r, tok.encode(prompt, true));
-}
-
-class EngineTest : public ::testing::Test {
+class EngineTest : public StoriesTest {
  protected:
-  void SetUp() override {
-    if (!std::filesystem::exists(test::stories())) GTEST_SKIP() << "../shared not present";
-    m_ = test::load_for_cpu(test::stories(), 1);
-    ASSERT_TRUE(m_.t);
-  }
-  const Tokenizer& tok() const { return m_.model->tokenizer(); }
   std::string greedy(const std::string& prompt, int n) {
     auto s = Session::create(*m_.t, 256);
     SamplerParams p;
@@ -44,7 +28,6 @@ class EngineTest : public ::testing::Test {
     EXPECT_TRUE(r.ok());
     return r.ok() ? r.value().text : "";
   }
-  test::Loaded m_;
 };
 
 TEST_F(EngineTest, InterleavedSlotsMatchAPlainSession) {
@@ -56,7 +39,7 @@ TEST_F(EngineTest, InterleavedSlotsMatchAPlainSession) {
   const std::vector<std::string> prompts = {"Once upon a time", "The cat", "Lily and Tom went to the park"};
   std::vector<std::shared_ptr<Job>> jobs;
   for (const auto& p : prompts) {
-    jobs.push_back(job(tok(), p, 30));
+    jobs.push_back(greedy_job(tok(), p, 30));
     ASSERT_TRUE(e.value()->submit(jobs.back()));
   }
   // Every job first: the plain sessions below share the engine's backend (and its scratch),
@@ -80,13 +63,13 @@ TEST_F(EngineTest, CancelFreesTheSlotAndAFullQueueRefuses) {
   auto e = Engine::create(*m_.t, o);
   ASSERT_TRUE(e.ok());
   Engine& eng = *e.value();
-  auto a = job(tok(), "Once upon a time", 200);
+  auto a = greedy_job(tok(), "Once upon a time", 200);
   ASSERT_TRUE(eng.submit(a));
   Event first;
   ASSERT_TRUE(a->next(&first, 5000));  // a holds the only slot now
-  auto b = job(tok(), "The dog", 5);
+  auto b = greedy_job(tok(), "The dog", 5);
   ASSERT_TRUE(eng.submit(b));   // waits in the queue
-  auto c = job(tok(), "The bird", 5);
+  auto c = greedy_job(tok(), "The bird", 5);
   EXPECT_FALSE(eng.submit(c));  // the queue is full
   a->cancel();
   const Done db = drain(*b);  // b runs once a is gone
@@ -103,11 +86,11 @@ TEST_F(EngineTest, RepeatedPromptReusesTheCachedPrefix) {
   o.ctx = 256;
   auto e = Engine::create(*m_.t, o);
   ASSERT_TRUE(e.ok());
-  auto a = job(tok(), "Lily and Tom went to the park to play", 4);
+  auto a = greedy_job(tok(), "Lily and Tom went to the park to play", 4);
   ASSERT_TRUE(e.value()->submit(a));
   const Done da = drain(*a);
   EXPECT_EQ(da.last.cached_tokens, 0);
-  auto b = job(tok(), "Lily and Tom went to the park to play", 4);
+  auto b = greedy_job(tok(), "Lily and Tom went to the park to play", 4);
   ASSERT_TRUE(e.value()->submit(b));
   const Done db = drain(*b);
   EXPECT_EQ(db.last.cached_tokens, int(b->prompt().size()) - 1);
@@ -122,7 +105,7 @@ TEST_F(EngineTest, StopSequenceEndsTheTextBeforeIt) {
   o.ctx = 256;
   auto e = Engine::create(*m_.t, o);
   ASSERT_TRUE(e.ok());
-  auto a = job(tok(), "Once upon a time", 40, {"zzz", "girl"});
+  auto a = greedy_job(tok(), "Once upon a time", 40, {"zzz", "girl"});
   ASSERT_TRUE(e.value()->submit(a));
   const Done d = drain(*a);
   EXPECT_EQ(d.last.finish_reason, "stop");

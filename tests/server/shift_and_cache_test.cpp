@@ -16,14 +16,6 @@
 namespace trapetum::server {
 namespace {
 
-std::shared_ptr<Job> greedy_job(const Tokenizer& tok, const std::string& prompt, int max_tokens) {
-  GenRequest r;
-  r.prompt = prompt;
-  r.max_tokens = max_tokens;
-  r.temperature = 0;
-  return std::make_shared<Job>(r, tok.encode(prompt, true));
-}
-
 Done run(Engine& e, const Tokenizer& tok, const std::string& prompt, int max_tokens) {
   auto j = greedy_job(tok, prompt, max_tokens);
   EXPECT_TRUE(e.submit(j));
@@ -35,14 +27,8 @@ void expect_close(const float* got, const float* want, int vocab, const char* wh
     ASSERT_NEAR(got[v], want[v], 1e-4f * (1 + std::fabs(want[v]))) << what << ", token " << v;
 }
 
-class ShiftAndCache : public ::testing::Test {
+class ShiftAndCache : public StoriesTest {
  protected:
-  void SetUp() override {
-    if (!std::filesystem::exists(test::stories())) GTEST_SKIP() << "../shared not present";
-    m_ = test::load_for_cpu(test::stories(), 1);
-    ASSERT_TRUE(m_.t);
-  }
-  const Tokenizer& tok() const { return m_.model->tokenizer(); }
   int vocab() const { return m_.t->config().vocab_size; }
   // 48 tokens of real text.
   std::vector<int32_t> text48() const {
@@ -54,7 +40,6 @@ class ShiftAndCache : public ::testing::Test {
     ids.resize(48);
     return ids;
   }
-  test::Loaded m_;
 };
 
 // After a shift the cache holds what a fresh session fed exactly the kept tokens holds: the
