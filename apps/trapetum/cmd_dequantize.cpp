@@ -27,6 +27,7 @@ int dequantize_main(const DequantizeCliOptions& o) {
   DequantizeOptions d;
   d.dtype = dtype.value();
   d.force = o.force;
+  d.cancel = &install_sigint_flag();
   if (!o.quiet)
     d.progress = [](int i, int n, const std::string& name) {
       if (!name.empty()) std::fprintf(stderr, "dequantize: tensor %d/%d %s\n", i, n, name.c_str());

@@ -72,6 +72,7 @@ int synth_main(SynthCliOptions& o) {
   };
   ThreadPool pool(o.threads);
   Timer timer;
+  o.synth.cancel = &install_sigint_flag();
   Status st = synth_model(o.synth, pool, progress);
   if (tty) std::fprintf(stderr, "\n");
   if (!st.ok()) return report_error(st.error());

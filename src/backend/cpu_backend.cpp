@@ -100,18 +100,23 @@ bool CpuBackend::uses_gemv(DType dtype, int n) const {
          (n <= kGemvTileMaxTokens && act_ == cpu::ActMode::kInt8 && gemv_.int8t[int(dtype)] != nullptr);
 }
 
+void CpuBackend::prepare_input(const float* x, int n, int64_t k, bool int8) {
+  if (gemv_in_.holds(x, n, k, int8)) return;
+  gemv_in_.resize(n, k, int8);
+  if (n == 1) {
+    gemv_in_.fill(gemv_, x, 0);
+  } else {
+    pool_.parallel_for(n, [&](int64_t i, int) { gemv_in_.fill(gemv_, x + i * k, int(i)); });
+  }
+  gemv_in_.mark_filled(n);
+}
+
 void CpuBackend::matmul(const TensorView& w, const float* x, float* y, int n) {
   const int64_t rows = w.rows(), k = w.cols();
   if (uses_gemv(w.dtype, n)) {
     // Decode: every row streamed once per 8 tokens; a few balanced chunks per thread (16-row
     // multiples, so that the 16-row tiles are the same whatever the thread count).
-    const bool int8 = act_ == cpu::ActMode::kInt8;
-    if (n <= kGemvMaxTokens) {
-      gemv_in_.prepare(gemv_, x, n, k, int8);
-    } else {
-      gemv_in_.resize(n, k, int8);
-      pool_.parallel_for(n, [&](int64_t i, int) { gemv_in_.fill(gemv_, x + i * k, int(i)); });
-    }
+    prepare_input(x, n, k, act_ == cpu::ActMode::kInt8);
     const int64_t want = int64_t(pool_.size()) * 4;
     const int64_t chunk = std::max<int64_t>(16, (rows + want - 1) / want + 15) / 16 * 16;
     pool_.parallel_for((rows + chunk - 1) / chunk, [&](int64_t task, int) {
@@ -121,8 +126,7 @@ void CpuBackend::matmul(const TensorView& w, const float* x, float* y, int n) {
   }
   if (act_ == cpu::ActMode::kInt8 && cpu::has_gemm_int8(isa_, w.dtype)) {
     // Prefill with int8 activations: each 16-row tile unpacked once, applied to all tokens.
-    gemv_in_.resize(n, k, true);
-    pool_.parallel_for(n, [&](int64_t i, int) { gemv_in_.fill(gemv_, x + i * k, int(i)); });
+    prepare_input(x, n, k, true);
     const int64_t floats = cpu::gemm_int8_scratch_bytes(gemv_in_.kpad()) / 4 + 16;
     for (int t = 0; t < pool_.size(); ++t) scratch(t, floats);
     pool_.parallel_for((rows + cpu::kGemmTileRows - 1) / cpu::kGemmTileRows, [&](int64_t task, int thread) {

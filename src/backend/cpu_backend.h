@@ -54,12 +54,15 @@ class CpuBackend final : public Backend {
  private:
   // Per-thread scratch of at least n floats.
   float* scratch(int thread, int64_t n);
+  // Fills gemv_in_ with x (n tokens of k floats), spread over the threads, unless it already
+  // holds exactly that input (the previous matmul read the same activations).
+  void prepare_input(const float* x, int n, int64_t k, bool int8);
 
   ThreadPool pool_;
   cpu::Isa isa_;
   cpu::ActMode act_;
   cpu::GemvTable gemv_;
-  cpu::GemvInput gemv_in_;  // decode activations of the current matmul
+  cpu::GemvInput gemv_in_;  // activations of the current matmul, prepared for the kernels
   std::vector<std::vector<float>> scratch_;  // one per thread, grown on demand
 };
 

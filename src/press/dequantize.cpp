@@ -114,6 +114,7 @@ Result<DequantizeReport> write_hf_dir(const HfExportSource& src, const std::stri
   std::vector<float> f;
   std::vector<uint16_t> h;
   for (size_t i = 0; i < specs.size(); ++i) {
+    if (o.cancel && o.cancel->load()) return make_error(target, ": interrupted; nothing written");
     if (o.progress) o.progress(int(i + 1), int(specs.size()), canon[i]);
     TRY_STATUS(src.read(canon[i], &f));
     int64_t n = 1;

@@ -2,6 +2,7 @@
 // directory that transformers and Model::load read, one tensor in memory at a time.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <string>
 #include <vector>
@@ -27,6 +28,8 @@ struct HfExportSource {
 struct DequantizeOptions {
   DType dtype = DType::kF32;  // F32, F16 or BF16
   bool force = false;         // replace an existing output directory
+  // Set (e.g. by SIGINT) to stop between tensors; the partial directory is removed.
+  const std::atomic<bool>* cancel = nullptr;
   // Called before each tensor (1-based index) and once with an empty name at the end.
   std::function<void(int index, int total, const std::string& name)> progress;
 };

@@ -53,6 +53,10 @@ Status stream_tensors(const SynthPlan& plan, const SynthOptions& o, ThreadPool& 
     const int64_t row_bytes = t.bytes / f.rows;
     CHECK(f.rows == (t.shape.size() == 1 ? 1 : t.shape[0]));
     for (int64_t r0 = 0; r0 < f.rows; r0 += slab_rows[size_t(i)], ++slab) {
+      if (o.cancel && o.cancel->load()) {
+        if (pending.valid()) (void)pending.get();  // the writer thread uses the buffers
+        return make_error(o.out, ": interrupted; nothing written");
+      }
       const int64_t nr = std::min(slab_rows[size_t(i)], f.rows - r0);
       uint8_t* buf = bufs[slab & 1].get();
       const int64_t task_rows = std::max<int64_t>(1, nr / (int64_t(pool.size()) * 8));

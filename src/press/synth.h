@@ -3,6 +3,7 @@
 // downloading weights. Deterministic: the same options give the same bytes.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -44,6 +45,8 @@ struct SynthOptions {
   DType dtype = DType::kF16;      // 2-D weights (GGUF 1-D norms/biases are always F32)
   bool force = false;             // replace an existing output
   int64_t max_shard_bytes = 5'000'000'000;  // safetensors shard limit (HF's "5GB")
+  // Set (e.g. by SIGINT) to stop between slabs; nothing is left behind.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // What a tensor holds; decides how its values are drawn.

@@ -146,8 +146,9 @@ void Engine::loop() {
     if (!next.empty()) {
       if (Status st = Session::eval_batch(sessions, tokens, batch_act_, &batch_logits_); !st.ok()) {
         for (Slot* s : next) {
-          s->job->push({Event::Kind::kError, st.error(), "", 0, 0, 0});
-          finish(*s, "error");
+          const std::shared_ptr<Job> job = s->job;
+          finish(*s, "error");  // counters first, as in finish()
+          job->push({Event::Kind::kError, st.error(), "", 0, 0, 0});
         }
       } else {
         const size_t vocab = size_t(t_.config().vocab_size);
@@ -286,9 +287,11 @@ int32_t Engine::advance(Slot& s) {
     // Keep the first `keep` tokens and the newer half of the rest; re-evaluate what moved.
     const int sinks = std::min(opts_.keep, s.session->position() - 1);
     if (Status st = s.session->shift(sinks, (s.session->position() - sinks) / 2); !st.ok()) {
-      job.push({Event::Kind::kError, st.error(), "", 0, 0, 0});
       s.session->reset();
-      return finish(s, "error"), -1;
+      const std::shared_ptr<Job> owner = s.job;  // finish() releases the slot's reference
+      finish(s, "error");
+      owner->push({Event::Kind::kError, st.error(), "", 0, 0, 0});
+      return -1;
     }
     s.history = s.session->history();
     s.history.push_back(id);

@@ -143,7 +143,9 @@ class SpmTokenizer final : public VocabTokenizer {
     }
     word = kept;
     std::vector<BpeSymbol> syms = bpe_symbols(units);
-    if (has_merges()) {
+    // Merge ranks whenever the spec lists merges, even if none of them names two pieces of the
+    // vocabulary (then nothing merges); scores only when it lists none (create() checks they exist).
+    if (!spec_.merges.empty()) {
       bpe_merge(&syms, [&](const BpeSymbol& l, const BpeSymbol& r) { return merge_of(l.id, r.id); });
     } else {
       bpe_merge(&syms, [&](const BpeSymbol& l, const BpeSymbol& r) {

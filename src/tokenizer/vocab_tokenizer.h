@@ -33,7 +33,6 @@ class VocabTokenizer : public Tokenizer {
   bool in_range(int32_t id) const { return id >= 0 && id < vocab_size(); }
   // The rank-ordered merge of a pair of ids (candidate.ok false when there is none).
   BpeCandidate merge_of(int32_t left, int32_t right) const;
-  bool has_merges() const { return !merges_.empty(); }
 
  private:
   struct StringHash {

@@ -180,6 +180,36 @@ TEST(FailureCli, SynthGgufSigkillMidwayLeavesNoFile) {
   EXPECT_TRUE(entries(out_dir.path()).empty()) << "left behind: " << entries(out_dir.path())[0];
 }
 
+// A command writing a HF directory (out_dir/out), sent SIGINT once its stderr shows `started`:
+// the partial directory beside the output is removed and the error names the output.
+void directory_writer_interrupted(std::vector<std::string> args, const std::string& started) {
+  test::TempDir out_dir, log_dir;
+  const std::string out = out_dir.file("hf");
+  args.insert(args.end(), {"-o", out});
+  Child c = spawn_cli(args, log_dir.file("err"));
+  if (!wait_for_progress(c, started)) {
+    wait_cli(c);
+    GTEST_SKIP() << "the command finished before it could be interrupted";
+  }
+  const auto sent = Clock::now();
+  ASSERT_EQ(::kill(c.pid, SIGINT), 0);
+  Finished f = wait_cli(c, sent);
+  if (f.code == 0) GTEST_SKIP() << "the command finished before the signal arrived";
+  EXPECT_EQ(f.code, 1) << f.err;
+  const std::string line = last_line(f.err);
+  EXPECT_EQ(line.rfind("trapetum: error: " + out + ": interrupted", 0), 0u) << f.err;
+  EXPECT_LT(f.seconds, 10.0);
+  EXPECT_TRUE(entries(out_dir.path()).empty()) << "left behind: " << entries(out_dir.path())[0];
+}
+
+TEST(FailureCli, SynthDirectorySigintMidwayLeavesNothing) {
+  directory_writer_interrupted({"synth", "--preset", "smollm2-135m", "--layers", "30", "-t", "1"}, "[2/");
+}
+
+TEST(FailureCli, DequantizeSigintMidwayLeavesNothing) {
+  directory_writer_interrupted({"dequantize", medium()}, "tensor 2/");
+}
+
 // Each writer command with its output under out_dir: a clean one-line error naming the output
 // and the errno text, a non-zero exit, and nothing left in out_dir.
 struct WriterCase {

@@ -382,5 +382,37 @@ TEST(Gemv, ThreadedBackendIsBitIdenticalRunToRunAndAcrossThreadCounts) {
   }
 }
 
+// The backend quantizes an input once for consecutive matmuls that read it (q, k, v): a
+// second matmul on the same values gives the same output, and one element changed in place
+// (same pointer) is seen, on the decode GEMV, the tile GEMV and the prefill GEMM paths.
+TEST(Gemv, BackendReusesAnInputOnlyWhileItIsUnchanged) {
+  std::mt19937 rng(std::random_device{}());
+  const int64_t rows = 96, cols = 512;
+  auto packed = test::random_packed(DType::kQ4G64, rows, cols, rng);
+  const TensorView w = test::view(DType::kQ4G64, {rows, cols}, packed.data());
+  for (int n : {1, 5, 40, 200}) {
+    CpuBackend b(2);
+    auto x = test::random_floats(size_t(n * cols), rng);
+    auto matmul = [&](CpuBackend& be) {
+      std::vector<float> y(size_t(n * rows), std::numeric_limits<float>::quiet_NaN());
+      be.matmul(w, x.data(), y.data(), n);
+      return y;
+    };
+    const std::vector<float> first = matmul(b);
+    EXPECT_EQ(matmul(b), first) << n << " tokens";
+    x[x.size() - 1] += 4.0f;  // the last token's last element
+    const std::vector<float> changed = matmul(b);
+    CpuBackend fresh(2);
+    EXPECT_EQ(changed, matmul(fresh)) << n << " tokens";
+    EXPECT_NE(changed, first) << n << " tokens";
+    if (n > 1) {  // the same values read as fewer tokens
+      std::vector<float> y(size_t(rows), std::numeric_limits<float>::quiet_NaN()), yf = y;
+      b.matmul(w, x.data(), y.data(), 1);
+      fresh.matmul(w, x.data(), yf.data(), 1);
+      EXPECT_EQ(y, yf) << n << " tokens";
+    }
+  }
+}
+
 }  // namespace
 }  // namespace trapetum

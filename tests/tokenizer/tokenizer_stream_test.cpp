@@ -101,6 +101,21 @@ TEST(TokenizerStream, SmallSpmEncodeDecode) {
   EXPECT_FALSE(tok->is_end_of_generation(1));
 }
 
+// A SentencePiece spec with merges and no scores merges by rank only; when none of its merges
+// names two pieces of the vocabulary, nothing merges (a fuzzer found it reading the empty scores).
+TEST(TokenizerStream, SpmMergesWithoutScores) {
+  TokenizerSpec spec = small_spm_spec();
+  spec.scores.clear();
+  spec.merges = {"q r"};
+  auto none = Tokenizer::create(spec);
+  ASSERT_TRUE(none.ok()) << none.error();
+  EXPECT_EQ(none.value()->encode("ab", false), (std::vector<int32_t>{259, 260, 261}));
+  spec.merges = {"q r", "\xE2\x96\x81 a"};
+  auto one = Tokenizer::create(spec);
+  ASSERT_TRUE(one.ok()) << one.error();
+  EXPECT_EQ(one.value()->encode("ab", false), (std::vector<int32_t>{262, 261}));
+}
+
 // Streaming a real byte-level vocabulary reproduces decode() and never emits broken UTF-8.
 TEST(TokenizerStream, Llama3StreamsValidUtf8) {
   std::string dir = test::shared("tokenizers/llama3");

@@ -33,6 +33,7 @@ GemvTable gemv_table(Isa isa) {
 void GemvInput::resize(int m, int64_t k, bool int8) {
   // Rounded up to whole 128-element blocks, plus one 32-element block that t158p's last
   // group may read past its block (against zero weights).
+  filled_m_ = 0;
   k_ = k;
   kpad_ = (k + 127) / 128 * 128 + kActBlock;
   nblk_ = kpad_ / kActBlock;
@@ -63,6 +64,14 @@ void GemvInput::fill(const GemvTable& t, const float* xi, int i) {
 void GemvInput::prepare(const GemvTable& t, const float* x, int m, int64_t k, bool int8) {
   resize(m, k, int8);
   for (int i = 0; i < m; ++i) fill(t, x + i * k, i);
+  mark_filled(m);
+}
+
+bool GemvInput::holds(const float* x, int m, int64_t k, bool int8) const {
+  if (filled_m_ != m || k_ != k || int8_ != int8) return false;
+  for (int i = 0; i < m; ++i)
+    if (std::memcmp(x_.data() + i * kpad_, x + i * k, size_t(k) * sizeof(float)) != 0) return false;
+  return true;
 }
 
 GemvActs GemvInput::token(int i) const {
@@ -111,13 +120,18 @@ void gemv_rows(const GemvTable& t, ActMode mode, const TensorView& w, const Gemv
       } else {
         for (int i = 0; i < mm; ++i) s[i] = fn(w.row(r), a[i], k);
       }
-      for (int64_t j = 0; j < n; ++j, ++r)
-        for (int i = 0; i < mm; ++i) {
+      // Token by token, so that a tile's 16 outputs of one token are stored side by side.
+      for (int i = 0; i < mm; ++i) {
+        float* yi = y + (i0 + i) * ldy;
+        for (int64_t j = 0; j < n; ++j) {
           float v = s[n > 1 ? i * kGemvTileRows + j : i];
           if (o.nnz)
-            for (uint32_t e = o.row_ptr[r]; e < o.row_ptr[r + 1]; ++e) v += fp16_to_float(o.vals[e]) * a[i].x[o.cols[e]];
-          y[(i0 + i) * ldy + r] = v;
+            for (uint32_t e = o.row_ptr[r + j]; e < o.row_ptr[r + j + 1]; ++e)
+              v += fp16_to_float(o.vals[e]) * a[i].x[o.cols[e]];
+          yi[r + j] = v;
         }
+      }
+      r += n;
     }
   }
 }

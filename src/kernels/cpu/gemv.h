@@ -31,12 +31,20 @@ class GemvInput {
   void fill(const GemvTable& t, const float* xi, int i);
   // resize, then fill every token of x (m, k).
   void prepare(const GemvTable& t, const float* x, int m, int64_t k, bool int8);
+  // After every token is filled (by fill): the buffers now stand for their m tokens, until
+  // the next resize.
+  void mark_filled(int m) { filled_m_ = m; }
+  // Whether the buffers already hold x (m tokens of k floats, bit for bit) prepared with
+  // int8 or not: the q, k and v projections (and gate and up) read one input, which then is
+  // quantized once. Compares with the float copy each token keeps.
+  bool holds(const float* x, int m, int64_t k, bool int8) const;
   GemvActs token(int i) const;
   int64_t kpad() const { return kpad_; }
 
  private:
   int64_t k_ = 0, kpad_ = 0, nblk_ = 0;
   bool int8_ = false;
+  int filled_m_ = 0;  // tokens that hold a whole input (mark_filled); 0 after resize
   std::vector<float> x_, xsum_, qd_, qdsum_, qd8_;  // (m, kpad), (m, nblk) ... as in GemvActs
   std::vector<int8_t> q_;                           // (m, kpad)
   std::vector<int32_t> qsum_, q4neg_;               // (m, nblk), (m, kpad / 4)

@@ -273,14 +273,22 @@ void t16_q4g(const uint8_t* row0, int64_t stride, const GemvActs* a, int64_t k, 
         const int64_t b = g * kBlocks + c + half * (G / 64);
         __m512i w[8];
         for (int j = 0; j < 8; ++j) w[j] = _mm512_and_si512(half ? _mm512_srli_epi16(raw[j], 4) : raw[j], m15);
+        // The tokens' sums interleaved, dword by dword: M independent vpdpbusd chains side by
+        // side, so the scheduler finds ready work within a few instructions. Token after token
+        // was about 5% slower (bench kernels q4g64 2048x2048, 8 tokens, 1 thread, 1000 reps:
+        // 0.297 against 0.281 ms).
+        __m512i s[M];
 #pragma GCC unroll 8
-        for (int i = 0; i < M; ++i) {
-          const int8_t* q = a[i].q + b * 32;
-          __m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[0], _mm512_set1_epi32(dword(q)));
+        for (int i = 0; i < M; ++i)
+          s[i] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[0], _mm512_set1_epi32(dword(a[i].q + b * 32)));
 #pragma GCC unroll 8
-          for (int j = 1; j < 8; ++j) s = _mm512_dpbusd_epi32(s, w[j], _mm512_set1_epi32(dword(q + 4 * j)));
-          acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(d, _mm512_set1_ps(a[i].qd[b])), acc[i]);
-        }
+        for (int j = 1; j < 8; ++j)
+#pragma GCC unroll 8
+          for (int i = 0; i < M; ++i)
+            s[i] = _mm512_dpbusd_epi32(s[i], w[j], _mm512_set1_epi32(dword(a[i].q + b * 32 + 4 * j)));
+#pragma GCC unroll 8
+        for (int i = 0; i < M; ++i)
+          acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[i]), _mm512_mul_ps(d, _mm512_set1_ps(a[i].qd[b])), acc[i]);
       }
     }
 #pragma GCC unroll 8
